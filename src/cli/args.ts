@@ -1,0 +1,102 @@
+// The command line, parsed with node:util parseArgs. As with tini (getopt with "+"),
+// options stop at the first word that is not one, so `--` is optional.
+import { parseArgs } from 'node:util';
+import { parseSignal } from '../pid1/signals.ts';
+
+export interface SingleCommandFlags {
+  subreaper: boolean;
+  parentDeathSignal?: NodeJS.Signals;
+  verbosity: number;
+  warnOnReap: boolean;
+  killProcessGroup: boolean;
+  remapToZero: ReadonlySet<number>;
+}
+
+export type Invocation =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'license' }
+  | { kind: 'usage-error'; message?: string }
+  | { kind: 'single-command'; flags: SingleCommandFlags; command: [string, ...string[]] };
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  license: { type: 'boolean', short: 'l' },
+  subreaper: { type: 'boolean', short: 's' },
+  'parent-death-signal': { type: 'string', short: 'p' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+  warn: { type: 'boolean', short: 'w' },
+  group: { type: 'boolean', short: 'g' },
+  'remap-exit': { type: 'string', short: 'e', multiple: true },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+
+export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv): Invocation {
+  const { tokens } = parseArgs({ args: [...args], options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
+  const end = tokens.find((token) => token.kind === 'positional' || token.kind === 'option-terminator');
+  const commandStart = end === undefined ? args.length : end.kind === 'positional' ? end.index : end.index + 1;
+  const ours = tokens.filter((token) => token.index < commandStart);
+
+  const flags: SingleCommandFlags = {
+    subreaper: env.TINI_SUBREAPER !== undefined,
+    verbosity: 1,
+    warnOnReap: false,
+    killProcessGroup: env.TINI_KILL_PROCESS_GROUP !== undefined,
+    remapToZero: new Set<number>(),
+  };
+  const remap = new Set<number>();
+  for (const token of ours) {
+    if (token.kind !== 'option') continue;
+    if (!(token.name in OPTIONS)) return { kind: 'usage-error', message: `unknown option ${token.rawName}` };
+    const name = token.name as OptionName;
+    const needsValue = OPTIONS[name].type === 'string';
+    if (needsValue && token.value === undefined) return { kind: 'usage-error', message: `option ${token.rawName} needs a value` };
+    if (!needsValue && token.value !== undefined) return { kind: 'usage-error', message: `option ${token.rawName} takes no value` };
+    switch (name) {
+      case 'help':
+        return { kind: 'help' };
+      case 'version':
+        return { kind: 'version' };
+      case 'license':
+        return { kind: 'license' };
+      case 'subreaper':
+        flags.subreaper = true;
+        break;
+      case 'parent-death-signal': {
+        const signal = parseSignal(token.value ?? '');
+        if (signal === undefined) return { kind: 'usage-error', message: `not a valid signal for ${token.rawName}: ${token.value}` };
+        flags.parentDeathSignal = signal;
+        break;
+      }
+      case 'verbose':
+        flags.verbosity += 1;
+        break;
+      case 'warn':
+        flags.warnOnReap = true;
+        break;
+      case 'group':
+        flags.killProcessGroup = true;
+        break;
+      case 'remap-exit': {
+        const value = token.value ?? '';
+        const code = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
+        if (!(code >= 0 && code <= 255)) return { kind: 'usage-error', message: `not a valid exit code for ${token.rawName}: ${value} (0 to 255)` };
+        remap.add(code);
+        break;
+      }
+    }
+  }
+  flags.remapToZero = remap;
+  if (env.TINI_VERBOSITY !== undefined) {
+    // tini reads it with atoi(): anything that is not a number counts as 0.
+    const parsed = Number.parseInt(env.TINI_VERBOSITY, 10);
+    flags.verbosity = Number.isNaN(parsed) ? 0 : parsed;
+  }
+
+  const command = args.slice(commandStart);
+  const [file, ...rest] = command;
+  if (file === undefined) return { kind: 'usage-error' };
+  return { kind: 'single-command', flags, command: [file, ...rest] };
+}

@@ -1,0 +1,113 @@
+// Single-command mode, tini's job: spawn one command, forward signals to it,
+// reap every zombie, and exit with the command's status.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { isatty } from 'node:tty';
+import { getSystemErrorMap } from 'node:util';
+import type { SingleCommandFlags } from '../cli/args.ts';
+import { EXIT_BAD_CONFIG } from '../config/errors.ts';
+import { createLogger, lazyLogger, type LevelWithSilent } from '../log/logger.ts';
+import { own } from '../pid1/children.ts';
+import { exitCodeForExecError, exitCodeOf } from '../pid1/exit-status.ts';
+import { onForwardableSignals, signalNumber } from '../pid1/signals.ts';
+import { planSpawn } from '../pid1/spawn.ts';
+
+const VERBOSITY_LEVELS: LevelWithSilent[] = ['error', 'warn', 'info', 'debug', 'trace'];
+
+export async function runSingleCommand(flags: SingleCommandFlags, command: [string, ...string[]]): Promise<never> {
+  // envalid is only loaded when there is something to validate.
+  const { settings, errors } =
+    process.env.BATON_LOG_LEVEL === undefined && process.env.BATON_LOG_FORMAT === undefined
+      ? { settings: { format: 'json' as const }, errors: [] }
+      : (await import('../config/globals.ts')).readLogSettings(process.env);
+  if (errors.length > 0) {
+    const log = createLogger({ level: 'error' });
+    for (const error of errors) log.error({ variable: error.variable }, error.message);
+    process.exit(EXIT_BAD_CONFIG);
+  }
+  const log = lazyLogger({ level: settings.level ?? verbosityLevel(flags.verbosity), format: settings.format });
+  const interactive = isatty(0);
+  const needsSyscallsNow = flags.subreaper || flags.parentDeathSignal !== undefined || interactive;
+  let sys = needsSyscallsNow ? await import('../pid1/syscalls.ts') : undefined;
+
+  try {
+    if (flags.parentDeathSignal !== undefined) sys?.setParentDeathSignal(signalNumber(flags.parentDeathSignal));
+    if (flags.subreaper) sys?.setChildSubreaper();
+  } catch (error) {
+    log().fatal((error as Error).message);
+    process.exit(1);
+  }
+  // The child will own the terminal; the init, now in a background group, must still be able to write its log.
+  if (interactive) sys?.ignoreTerminalStops();
+  if (process.pid !== 1 && !flags.subreaper) {
+    log().warn(
+      'baton is not running as PID 1 and is not registered as a child subreaper: orphaned processes will not be reparented to it, so zombie reaping will not work. Use -s or set TINI_SUBREAPER, or run it as PID 1.',
+    );
+  }
+
+  const [file, ...args] = command;
+  // Plain child_process here, not execa: the child inherits stdio, so execa's output
+  // handling has nothing to do, and loading it costs ~12 ms of start-up (see README).
+  const plan = planSpawn({ file, args, env: process.env, step: { foreground: interactive } });
+  const child = spawn(plan.file, plan.args, { env: plan.env, detached: plan.detached, stdio: 'inherit' });
+  own(child);
+  // events.once rejects when 'error' comes first: that is a spawn that failed.
+  const ended = once(child, 'exit').then(
+    ([exitCode, signal]) => ({ exitCode: exitCode as number | null, signal: signal as NodeJS.Signals | null, error: undefined }),
+    (error: NodeJS.ErrnoException) => ({ exitCode: null, signal: null, error }),
+  );
+  const pid = child.pid;
+
+  let exited = false;
+  const stopForwarding = onForwardableSignals((signal) => {
+    if (pid === undefined || exited) return;
+    log().debug({ signal }, `forwarding ${signal} to ${flags.killProcessGroup ? 'process group' : 'child'} ${pid}`);
+    try {
+      process.kill(flags.killProcessGroup ? -pid : pid, signal);
+    } catch {
+      // the child is gone already (ESRCH): its exit is on its way
+    }
+  });
+
+  // Reaping waits for the event loop's next turn: when the SIGCHLD was our own
+  // child's, the init is about to exit and need not load koffi at all.
+  let reapScheduled = false;
+  process.on('SIGCHLD', () => {
+    if (reapScheduled) return;
+    reapScheduled = true;
+    setImmediate(async () => {
+      reapScheduled = false;
+      // Node has reaped our child already: the init exits next, and an exiting PID 1 takes every zombie with it.
+      if (exited || child.exitCode !== null || child.signalCode !== null) return;
+      sys ??= await import('../pid1/syscalls.ts');
+      const { reapOrphans } = await import('../pid1/reaper.ts');
+      const began = performance.now();
+      const reaped = reapOrphans(sys);
+      log().trace({ count: reaped.length, ms: performance.now() - began }, `reaped ${reaped.length} zombies`);
+      if (flags.warnOnReap) for (const pid of reaped) log().warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
+    });
+  });
+
+  const { exitCode, signal, error } = await ended;
+  let code: number;
+  if (error !== undefined) {
+    log().error({ command: file, code: error.code }, `exec ${file} failed: ${describeErrno(error.errno)}`);
+    code = exitCodeForExecError(error.code);
+  } else {
+    code = exitCodeOf({ exitCode: exitCode ?? undefined, signal: signal ?? undefined });
+    log().info({ pid, exitCode, signal }, `child ${pid} exited with status ${code}`);
+  }
+  exited = true;
+  stopForwarding();
+  if (flags.remapToZero.has(code)) code = 0;
+  process.exit(code);
+}
+
+function describeErrno(errno: number | undefined): string {
+  return (errno === undefined ? undefined : getSystemErrorMap().get(errno)?.[1]) ?? 'unknown error';
+}
+
+/** tini's verbosity: 0 fatal errors only, 1 warnings (the default), 2 info, 3 debug, 4 trace. */
+function verbosityLevel(verbosity: number): LevelWithSilent {
+  return VERBOSITY_LEVELS[Math.max(0, Math.min(verbosity, VERBOSITY_LEVELS.length - 1))] ?? 'warn';
+}

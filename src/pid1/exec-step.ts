@@ -1,0 +1,42 @@
+// The init's own exec step. Node's spawn runs no code between fork and exec, so
+// where a child needs something done in that gap (take the terminal, know its own pid
+// before exec), the init spawns itself in this mode instead: it does the step through
+// koffi, then execs the real command in place, keeping the pid.
+import { constants } from 'node:os';
+import { exitCodeForExecError } from './exit-status.ts';
+
+export const EXEC_STEP_VAR = 'BATON_EXEC_STEP';
+
+export interface ExecStep {
+  /** Make the child's process group the terminal's foreground group (interactive use). */
+  foreground?: boolean;
+  /** Set LISTEN_PID to the child's own pid, as systemd socket activation requires. */
+  listenPid?: boolean;
+  /** How many descriptors, from 0, the command inherits (stdio, then any passed sockets or pipes). Default 3. */
+  fds?: number;
+}
+
+export async function runExecStep(encoded: string, argv: string[]): Promise<never> {
+  const sys = await import('./syscalls.ts');
+  const step = JSON.parse(encoded) as ExecStep;
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env[EXEC_STEP_VAR];
+
+  sys.setOwnProcessGroup();
+  if (step.foreground) {
+    try {
+      sys.takeTerminal(0, process.pid);
+    } catch {
+      // stdin is not our controlling terminal (ENOTTY): there is nothing to take
+    }
+  }
+  if (step.listenPid) env.LISTEN_PID = String(process.pid);
+  const [file = ''] = argv;
+  sys.resetSignals();
+  sys.keepOnlyFds(step.fds ?? 3);
+  const errno = sys.exec(file, argv, env);
+
+  const { createLogger } = await import('../log/logger.ts');
+  createLogger({ level: 'error' }).error({ command: file }, `exec ${file} failed: ${sys.strerror(errno)}`);
+  process.exit(exitCodeForExecError(errno === constants.errno.ENOENT ? 'ENOENT' : 'EACCES'));
+}

@@ -1,0 +1,21 @@
+// How a child's end becomes the init's exit code, as a shell reports it.
+import { signalNumber } from './signals.ts';
+
+export interface ChildEnd {
+  exitCode?: number | undefined;
+  signal?: NodeJS.Signals | undefined;
+}
+
+export const EXIT_NOT_FOUND = 127;
+export const EXIT_NOT_EXECUTABLE = 126;
+
+/** The child's exit code, or 128+N when signal N killed it. */
+export function exitCodeOf(end: ChildEnd): number {
+  if (end.signal) return 128 + signalNumber(end.signal);
+  return end.exitCode ?? 1;
+}
+
+/** tini's rule: a command that does not exist is 127, one that cannot be executed 126. */
+export function exitCodeForExecError(code: string | undefined): number {
+  return code === 'ENOENT' ? EXIT_NOT_FOUND : EXIT_NOT_EXECUTABLE;
+}

@@ -1,0 +1,57 @@
+// Reaps zombies that were reparented to the init, leaving Node's own children to libuv.
+import { readdirSync, readFileSync } from 'node:fs';
+import { isOwned } from './children.ts';
+
+type Syscalls = typeof import('./syscalls.ts');
+
+/**
+ * Reaps every zombie child that Node did not spawn; returns their pids.
+ *
+ * waitpid(-1) would take Node's own children too, and libuv would never learn how
+ * they ended. So: waitid(WNOWAIT) first says, without reaping, whether any child is a
+ * zombie at all (one cheap call when there is nothing to do). If one is, the list of
+ * children is read from /proc and each that Node does not own is reaped by pid: one
+ * system call per zombie, however many arrive in a burst. Then look again, since
+ * more may have died meanwhile.
+ */
+export function reapOrphans(sys: Syscalls): number[] {
+  const reaped: number[] = [];
+  for (;;) {
+    const zombie = sys.peekZombie();
+    if (zombie <= 0) return reaped;
+    const before = reaped.length;
+    if (!isOwned(zombie) && sys.reapPid(zombie)) reaped.push(zombie);
+    for (const pid of childPids()) {
+      if (pid !== zombie && !isOwned(pid) && sys.reapPid(pid)) reaped.push(pid);
+    }
+    // Only Node's own zombies are left, which libuv reaps on this same SIGCHLD.
+    if (reaped.length === before) return reaped;
+  }
+}
+
+function childPids(): number[] {
+  try {
+    return readdirSync('/proc/self/task').flatMap((tid) =>
+      readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+    );
+  } catch {
+    return childPidsFromStat(); // kernels built without CONFIG_PROC_CHILDREN
+  }
+}
+
+function childPidsFromStat(): number[] {
+  const self = process.pid;
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === self) pids.push(Number(entry));
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return pids;
+}

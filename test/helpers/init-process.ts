@@ -1,0 +1,114 @@
+// Runs the built init for a test: as PID 1 of a fresh PID namespace (unshare), or
+// as a plain process, and gives access to its output, its pid and its exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const INIT = `${ROOT}dist/init.js`;
+export const FIXTURES = `${ROOT}test/fixtures`;
+
+export interface StartOptions {
+  /** Run as PID 1 in a new PID namespace (default true). */
+  pidNamespace?: boolean;
+  env?: Record<string, string | undefined>;
+  /** Replace the whole environment instead of extending the test's. */
+  cleanEnv?: boolean;
+  node?: string;
+  cwd?: string;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class RunningInit {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<Exit>;
+  private waiters: Array<() => void> = [];
+
+  constructor(readonly process: ChildProcess, private readonly inNamespace: boolean) {
+    process.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      this.wake();
+    });
+    process.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+      this.wake();
+    });
+    this.exited = once(process, 'close').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+      stdout: this.stdout,
+      stderr: this.stderr,
+    }));
+    this.exited.then(() => this.wake());
+  }
+
+  private wake(): void {
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  /** Resolves with the first match of `pattern` in the output (stdout or stderr); rejects if the init exits first. */
+  async waitFor(pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpMatchArray> {
+    let done = false;
+    void this.exited.then(() => {
+      done = true;
+    });
+    for (;;) {
+      const match = this[stream].match(pattern);
+      if (match) return match;
+      if (done) throw new Error(`init exited before ${pattern} appeared on ${stream}.\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** The init's pid as the host sees it: unshare's child when in a namespace. */
+  get pid(): number {
+    const outer = this.process.pid;
+    if (outer === undefined) throw new Error('init did not start');
+    if (!this.inNamespace) return outer;
+    const children = readFileSync(`/proc/${outer}/task/${outer}/children`, 'utf8').trim().split(' ').filter(Boolean);
+    const [inner] = children;
+    if (inner === undefined) throw new Error('unshare has no child yet');
+    return Number(inner);
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    process.kill(this.pid, signal);
+  }
+}
+
+export function startInit(args: readonly string[], options: StartOptions = {}): RunningInit {
+  const inNamespace = options.pidNamespace ?? true;
+  const node = options.node ?? process.execPath;
+  const command = inNamespace ? ['unshare', '--fork', '--pid', '--mount-proc', node, INIT, ...args] : [node, INIT, ...args];
+  const env = options.cleanEnv ? options.env : { ...process.env, ...options.env };
+  const [file, ...rest] = command as [string, ...string[]];
+  const child = spawn(file, rest, { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new RunningInit(child, inNamespace);
+}
+
+/** Runs the init to its end. */
+export async function runInit(args: readonly string[], options: StartOptions = {}): Promise<Exit> {
+  return startInit(args, options).exited;
+}
+
+/** Runs any command to its end (for the differential runs under tini). */
+export async function run(file: string, args: readonly string[], env?: Record<string, string | undefined>): Promise<Exit> {
+  const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new RunningInit(child, false).exited;
+}
+
+/** The parsed JSON log records the init wrote on stderr. */
+export function logRecords(stderr: string): Array<Record<string, unknown>> {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
