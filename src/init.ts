@@ -39,6 +39,23 @@ async function main(): Promise<void> {
       await runSingleCommand(invocation.flags, invocation.command);
       return;
     }
+    case 'supervisor': {
+      const { runSupervisor } = await import('./modes/supervisor.ts');
+      await runSupervisor(invocation.flags);
+      return;
+    }
+    case 'check': {
+      const { loadConfigOrExit } = await import('./modes/supervisor.ts');
+      const { formatPlan } = await import('./config/services.ts');
+      process.stdout.write(formatPlan(loadConfigOrExit()));
+      return;
+    }
+    case 'status':
+    case 'health': {
+      const { runQuery } = await import('./modes/query.ts');
+      process.exitCode = await runQuery(invocation.kind, invocation.kind === 'status' && invocation.json);
+      return;
+    }
   }
 }
 

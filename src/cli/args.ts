@@ -17,7 +17,11 @@ export type Invocation =
   | { kind: 'version' }
   | { kind: 'license' }
   | { kind: 'usage-error'; message?: string }
-  | { kind: 'single-command'; flags: SingleCommandFlags; command: [string, ...string[]] };
+  | { kind: 'single-command'; flags: SingleCommandFlags; command: [string, ...string[]] }
+  | { kind: 'supervisor'; flags: SingleCommandFlags }
+  | { kind: 'check' }
+  | { kind: 'status'; json: boolean }
+  | { kind: 'health' };
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -29,7 +33,18 @@ const OPTIONS = {
   warn: { type: 'boolean', short: 'w' },
   group: { type: 'boolean', short: 'g' },
   'remap-exit': { type: 'string', short: 'e', multiple: true },
+  check: { type: 'boolean' },
+  status: { type: 'boolean' },
+  health: { type: 'boolean' },
+  json: { type: 'boolean' },
 } as const;
+
+/** Flags that only make sense with a COMMAND, and the queries that only make sense without one. */
+const SINGLE_ONLY = new Map<OptionName, string>([
+  ['group', '-g'],
+  ['remap-exit', '-e'],
+]);
+const QUERIES = new Set<OptionName>(['check', 'status', 'health', 'json']);
 
 type OptionName = keyof typeof OPTIONS;
 
@@ -47,10 +62,12 @@ export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv)
     remapToZero: new Set<number>(),
   };
   const remap = new Set<number>();
+  const seen = new Set<OptionName>();
   for (const token of ours) {
     if (token.kind !== 'option') continue;
     if (!(token.name in OPTIONS)) return { kind: 'usage-error', message: `unknown option ${token.rawName}` };
     const name = token.name as OptionName;
+    seen.add(name);
     const needsValue = OPTIONS[name].type === 'string';
     if (needsValue && token.value === undefined) return { kind: 'usage-error', message: `option ${token.rawName} needs a value` };
     if (!needsValue && token.value !== undefined) return { kind: 'usage-error', message: `option ${token.rawName} takes no value` };
@@ -79,6 +96,11 @@ export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv)
       case 'group':
         flags.killProcessGroup = true;
         break;
+      case 'check':
+      case 'status':
+      case 'health':
+      case 'json':
+        break;
       case 'remap-exit': {
         const value = token.value ?? '';
         const code = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
@@ -97,6 +119,20 @@ export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv)
 
   const command = args.slice(commandStart);
   const [file, ...rest] = command;
-  if (file === undefined) return { kind: 'usage-error' };
+  const queries = [...seen].filter((name) => QUERIES.has(name));
+  if (queries.length > 0) {
+    if (file !== undefined) return { kind: 'usage-error', message: `--${queries[0]} takes no COMMAND` };
+    if (seen.has('json') && !seen.has('status')) return { kind: 'usage-error', message: '--json goes with --status' };
+    const asked = queries.filter((name) => name !== 'json');
+    if (asked.length > 1) return { kind: 'usage-error', message: `--${asked[0]} and --${asked[1]} cannot be combined` };
+    if (seen.has('check')) return { kind: 'check' };
+    if (seen.has('health')) return { kind: 'health' };
+    return { kind: 'status', json: seen.has('json') };
+  }
+  if (file === undefined) {
+    const misplaced = [...seen].map((name) => SINGLE_ONLY.get(name)).find((flag) => flag !== undefined);
+    if (misplaced) return { kind: 'usage-error', message: `${misplaced} needs a COMMAND (it has no meaning in supervisor mode)` };
+    return { kind: 'supervisor', flags };
+  }
   return { kind: 'single-command', flags, command: [file, ...rest] };
 }

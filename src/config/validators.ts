@@ -1,9 +1,28 @@
 // envalid validators for the value types baton's variables take.
-import { EnvError, makeValidator } from 'envalid';
+import { EnvError, makeExactValidator, makeValidator } from 'envalid';
+import { statSync, type Stats } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { parseSignal } from '../pid1/signals.ts';
+import { parseCommand } from './command.ts';
+import { parseListen, parseReadiness } from './endpoints.ts';
+import type { Listen, Readiness, RunAs } from './types.ts';
+import { resolveUser, type UserDb } from './users.ts';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** setTimeout fires at once for longer delays, so a longer timeout would silently mean "no wait". */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * envalid passes a set-but-empty variable to the parser like any other value; an empty
+ * value is never meant, so say so plainly rather than "\"\" is not a ...".
+ */
+function nonEmpty<T>(accepted: string, parse: (input: string) => T): (input: string) => T {
+  return (input) => {
+    if (input.trim() === '') throw new EnvError(`is set but empty (use ${accepted})`);
+    return parse(input);
+  };
+}
 
 /** `500ms`, `10s`, `2m`, `1h`, or plain seconds (`30`, `0.5`); in milliseconds. */
 export function parseDuration(text: string): number | undefined {
@@ -12,24 +31,119 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 1000));
 }
 
-export const duration = makeValidator<number>((input) => {
-  const ms = parseDuration(input);
-  if (ms === undefined) throw new EnvError(`"${input}" is not a duration (use 500ms, 10s, 2m or plain seconds)`);
-  return ms;
-});
+const DURATION_FORMS = '500ms, 10s, 2m or plain seconds';
 
-export const signal = makeValidator<NodeJS.Signals>((input) => {
-  const name = parseSignal(input);
-  if (name === undefined) throw new EnvError(`"${input}" is not a signal (use TERM, SIGINT or a number)`);
-  return name;
-});
+export const duration = makeValidator<number>(
+  nonEmpty(DURATION_FORMS, (input) => {
+    const ms = parseDuration(input);
+    if (ms === undefined) throw new EnvError(`"${input}" is not a duration (use ${DURATION_FORMS})`);
+    return ms;
+  }),
+);
 
-export const positiveInt = makeValidator<number>((input) => {
-  if (!/^\d+$/.test(input.trim()) || Number(input) < 1) throw new EnvError(`"${input}" is not a whole number of at least 1`);
-  return Number(input);
-});
+/** A duration to wait for something: zero would mean not waiting at all. */
+export const timeout = makeValidator<number>(
+  nonEmpty(`a duration above 0: ${DURATION_FORMS}`, (input) => {
+    const ms = parseDuration(input);
+    if (ms === undefined) throw new EnvError(`"${input}" is not a duration (use ${DURATION_FORMS})`);
+    if (ms <= 0) throw new EnvError(`"${input}" is not more than 0 (use a duration such as 500ms, 10s or 2m)`);
+    if (ms > MAX_TIMER_MS) throw new EnvError(`"${input}" is longer than the longest timer Node allows (about 24 days)`);
+    return ms;
+  }),
+);
 
-export const nonNegativeInt = makeValidator<number>((input) => {
-  if (!/^\d+$/.test(input.trim())) throw new EnvError(`"${input}" is not a whole number of at least 0`);
-  return Number(input);
-});
+export const signal = makeValidator<NodeJS.Signals>(
+  nonEmpty('TERM, SIGINT or a number', (input) => {
+    const name = parseSignal(input);
+    if (name === undefined) throw new EnvError(`"${input}" is not a signal (use TERM, SIGINT or a number)`);
+    return name;
+  }),
+);
+
+export const positiveInt = makeValidator<number>(
+  nonEmpty('a whole number of at least 1', (input) => {
+    if (!/^\d+$/.test(input.trim()) || Number(input) < 1) throw new EnvError(`"${input}" is not a whole number of at least 1`);
+    return Number(input);
+  }),
+);
+
+export const nonNegativeInt = makeValidator<number>(
+  nonEmpty('a whole number of at least 0', (input) => {
+    if (!/^\d+$/.test(input.trim())) throw new EnvError(`"${input}" is not a whole number of at least 0`);
+    return Number(input);
+  }),
+);
+
+/** A whole number from `min` to `max`, both included. */
+export function intInRange(min: number, max: number) {
+  const accepted = `a whole number from ${min} to ${max}`;
+  return makeExactValidator<number>(
+    nonEmpty(accepted, (input) => {
+      const value = Number(input.trim());
+      if (!/^\d+$/.test(input.trim()) || value < min || value > max) throw new EnvError(`"${input}" is not ${accepted}`);
+      return value;
+    }),
+  );
+}
+
+/**
+ * One of a few words. envalid's own `choices` check runs after parsing and reports
+ * `Value "x" not in choices [a,b]`; this says the same in the words of the other messages.
+ */
+export function oneOf<const T extends string>(choices: readonly T[]) {
+  const accepted = choices.join(', ');
+  return makeExactValidator<T>(
+    nonEmpty(`one of ${accepted}`, (input) => {
+      const word = input.trim();
+      if (!(choices as readonly string[]).includes(word)) throw new EnvError(`"${input}" is not one of ${accepted}`);
+      return word as T;
+    }),
+  );
+}
+
+export const absolutePath = makeExactValidator<string>(
+  nonEmpty('an absolute path such as /run/baton.sock', (input) => {
+    const path = input.trim();
+    if (!isAbsolute(path)) throw new EnvError(`"${input}" is not an absolute path (use a path starting with /)`);
+    return path;
+  }),
+);
+
+/** An existing directory, checked now so that a typo fails at start rather than at the first spawn. */
+export const directory = makeExactValidator<string>(
+  nonEmpty('an absolute path to an existing directory', (input) => {
+    const path = input.trim();
+    if (!isAbsolute(path)) throw new EnvError(`"${input}" is not an absolute path (use an existing directory starting with /)`);
+    let stats: Stats | undefined;
+    try {
+      stats = statSync(path, { throwIfNoEntry: false });
+    } catch (error) {
+      // stat fails beyond "no such file" when a file sits on the way (ENOTDIR) or a parent is unreadable (EACCES).
+      const code = (error as NodeJS.ErrnoException).code;
+      const reason = code === 'ENOTDIR' ? 'a part of the path is a file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+      throw new EnvError(`"${path}" cannot be used as a directory (${reason}; use an existing directory)`);
+    }
+    if (stats === undefined) throw new EnvError(`"${path}" does not exist (use an existing directory)`);
+    if (!stats.isDirectory()) throw new EnvError(`"${path}" is not a directory (use an existing directory)`);
+    return path;
+  }),
+);
+
+export const command = makeExactValidator<[string, ...string[]]>(
+  nonEmpty('a JSON array of strings such as ["node","web.js"], or words separated by spaces', parseCommand),
+);
+
+export const readiness = makeExactValidator<Readiness>(
+  nonEmpty('none, notify, tcp:PORT, tcp:HOST:PORT or an http:// URL', parseReadiness),
+);
+
+export const listen = makeExactValidator<Listen>(
+  nonEmpty('PORT, HOST:PORT or an absolute unix socket path', parseListen),
+);
+
+/** `users` is called only when a USER variable is set, so /etc/passwd is read only then. */
+export function runAs(users: () => UserDb) {
+  return makeExactValidator<RunAs>(
+    nonEmpty('name, uid, name:group, uid:gid, name:gid or uid:group', (input) => resolveUser(input, users())),
+  );
+}

@@ -56,14 +56,20 @@ export class RunningInit {
 
   /** Resolves with the first match of `pattern` in the output (stdout or stderr); rejects if the init exits first. */
   async waitFor(pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpMatchArray> {
+    let match: RegExpMatchArray | null = null;
+    await this.waitUntil(() => (match = this[stream].match(pattern)) !== null, `${pattern} on ${stream}`);
+    return match as unknown as RegExpMatchArray;
+  }
+
+  /** Re-checks `condition` each time the init writes something; rejects if it exits first. */
+  async waitUntil(condition: () => boolean, what = 'the condition'): Promise<void> {
     let done = false;
     void this.exited.then(() => {
       done = true;
     });
     for (;;) {
-      const match = this[stream].match(pattern);
-      if (match) return match;
-      if (done) throw new Error(`init exited before ${pattern} appeared on ${stream}.\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      if (condition()) return;
+      if (done) throw new Error(`init exited before ${what}.\nstdout:\n${this.stdout.slice(-4000)}\nstderr:\n${this.stderr.slice(-8000)}`);
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
@@ -84,13 +90,22 @@ export class RunningInit {
   }
 }
 
+// Whatever a failed test left running is killed when the test file ends: with
+// --kill-child, killing unshare takes its whole PID namespace down.
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 export function startInit(args: readonly string[], options: StartOptions = {}): RunningInit {
   const inNamespace = options.pidNamespace ?? true;
   const node = options.node ?? process.execPath;
-  const command = inNamespace ? ['unshare', '--fork', '--pid', '--mount-proc', node, INIT, ...args] : [node, INIT, ...args];
+  const command = inNamespace ? ['unshare', '--fork', '--pid', '--mount-proc', '--kill-child', node, INIT, ...args] : [node, INIT, ...args];
   const env = options.cleanEnv ? options.env : { ...process.env, ...options.env };
   const [file, ...rest] = command as [string, ...string[]];
   const child = spawn(file, rest, { env, cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   return new RunningInit(child, inNamespace);
 }
 

@@ -1,0 +1,29 @@
+// `--status`: the running init's generations and instances as a table.
+import type { StatusSnapshot } from '../supervise/supervisor.ts';
+
+export function formatStatus(status: StatusSnapshot, now: number): string {
+  const header = ['GEN', 'SERVICE', 'PID', 'STATE', 'FOR', 'READY FOR', 'RESTARTS', 'LAST STATUS'];
+  const rows = status.generations.flatMap((generation) =>
+    generation.instances.map((instance) => [
+      `${generation.number} (${generation.state})`,
+      `${instance.service}.${instance.instance}`,
+      instance.pid === null ? '-' : String(instance.pid),
+      instance.state,
+      duration(now - instance.since),
+      instance.readySince === null ? '-' : duration(now - instance.readySince),
+      String(instance.restarts),
+      instance.lastStatus ?? '-',
+    ]),
+  );
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const summary = `baton (pid ${status.pid}): ${status.healthy ? 'healthy' : 'not healthy'}`;
+  return [summary, line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function duration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}

@@ -1,0 +1,35 @@
+// The grammar of BATON_<NAME>_COMMAND: the argv of a service.
+import { EnvError } from 'envalid';
+
+const FORMS = 'use a JSON array of strings such as ["node","web.js"], or words separated by spaces';
+
+/**
+ * A JSON array of strings, or plain words split on whitespace. There is no shell and no
+ * quoting: an argument with a space needs the JSON form. A value starting with `[` is
+ * always taken as JSON, because splitting a broken array into words would run nonsense.
+ */
+export function parseCommand(input: string): [string, ...string[]] {
+  const text = input.trim();
+  if (text.startsWith('[')) return parseJsonCommand(input, text);
+  const words = text.split(/\s+/).filter((word) => word !== '');
+  const [program, ...args] = words;
+  if (program === undefined) throw new EnvError(`is set but empty (${FORMS})`);
+  return [program, ...args];
+}
+
+function parseJsonCommand(input: string, text: string): [string, ...string[]] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new EnvError(`${JSON.stringify(input)} is not valid JSON (${(error as Error).message}); ${FORMS}`);
+  }
+  if (!Array.isArray(parsed) || !parsed.every((item): item is string => typeof item === 'string')) {
+    throw new EnvError(`${JSON.stringify(input)} is not a JSON array of strings; ${FORMS}`);
+  }
+  const [program, ...args] = parsed;
+  if (program === undefined) throw new EnvError(`is an empty JSON array; ${FORMS}`);
+  // An empty program name would fail only at spawn, with a confusing ENOENT.
+  if (program.trim() === '') throw new EnvError(`${JSON.stringify(input)} starts with an empty program name; ${FORMS}`);
+  return [program, ...args];
+}

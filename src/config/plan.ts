@@ -1,0 +1,71 @@
+// The text `node /init.js --check` prints: what the init would run, with every default
+// spelled out, so that a reader can check the configuration without starting anything.
+import { formatHostPort } from './endpoints.ts';
+import type { Listen, Readiness, RunAs, ServiceConfig, SupervisorConfig } from './types.ts';
+
+const LABEL_WIDTH = 16;
+
+export function formatPlan(config: SupervisorConfig): string {
+  const { globals, services } = config;
+  const lines = [
+    'globals',
+    row('ready timeout', formatDuration(globals.readyTimeoutMs)),
+    row('stop timeout', formatDuration(globals.stopTimeoutMs)),
+    row('log level', globals.logLevel),
+    row('log format', globals.logFormat),
+    row('output', globals.output),
+    row('max restarts', String(globals.maxRestarts)),
+    row('control socket', globals.controlSocket ?? 'none'),
+  ];
+  for (const service of services) lines.push('', ...serviceLines(service));
+  return `${lines.join('\n')}\n`;
+}
+
+function serviceLines(service: ServiceConfig): string[] {
+  return [
+    `service ${service.name}`,
+    row('argv', JSON.stringify(service.argv)),
+    row('count', String(service.count)),
+    row('readiness', formatReadiness(service.readiness)),
+    row('ready timeout', formatDuration(service.readyTimeoutMs)),
+    row('stop', `${service.stopSignal}, timeout ${formatDuration(service.stopTimeoutMs)}`),
+    row('restart', service.restart),
+    row('user', service.user ? formatUser(service.user) : "the init's"),
+    row('cwd', service.cwd ?? "the init's"),
+    row('reload', service.reload),
+    row('listen', service.listen ? formatListen(service.listen) : 'none'),
+  ];
+}
+
+function row(label: string, value: string): string {
+  return `  ${label.padEnd(LABEL_WIDTH)}${value}`;
+}
+
+/** The largest unit that divides evenly, as the variables are usually written: 30s, 2m, 500ms. */
+export function formatDuration(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+function formatReadiness(readiness: Readiness): string {
+  switch (readiness.kind) {
+    case 'none':
+    case 'notify':
+      return readiness.kind;
+    case 'tcp':
+      return `tcp ${formatHostPort(readiness.host, readiness.port)}`;
+    case 'http':
+      return `http ${readiness.url}`;
+  }
+}
+
+function formatUser(user: RunAs): string {
+  const home = user.home ? `, home ${user.home}` : '';
+  return `${user.spec} (${user.uid}:${user.gid}${home})`;
+}
+
+function formatListen(listen: Listen): string {
+  return listen.kind === 'tcp' ? `tcp ${formatHostPort(listen.host, listen.port)}` : `unix ${listen.path}`;
+}

@@ -1,0 +1,175 @@
+// Supervisor mode's configuration: every BATON_* variable validated at once, so that a bad
+// setup is refused before anything is spawned, with every problem listed.
+import { cleanEnv, type ReporterOptions } from 'envalid';
+import { collectErrors, type ConfigError } from './errors.ts';
+import { readLogSettings } from './globals.ts';
+import {
+  DEFAULT_MAX_RESTARTS,
+  DEFAULT_READY_TIMEOUT_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  type GlobalConfig,
+  type Listen,
+  type OutputMode,
+  type ReloadMode,
+  type RestartPolicy,
+  type ServiceConfig,
+  type SupervisorConfig,
+} from './types.ts';
+import { loadUserDb, type UserDb } from './users.ts';
+import { absolutePath, command, directory, intInRange, listen, nonNegativeInt, oneOf, readiness, runAs, signal, timeout } from './validators.ts';
+import { byCodeUnit, sortVariables, type DeclaredService, type ServiceKey } from './variables.ts';
+
+export { formatPlan } from './plan.ts';
+
+const OUTPUT_MODES = ['inherit', 'prefix', 'json'] as const satisfies readonly OutputMode[];
+const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const satisfies readonly RestartPolicy[];
+const RELOAD_MODES = ['replace', 'restart', 'signal'] as const satisfies readonly ReloadMode[];
+const MAX_COUNT = 256;
+
+/**
+ * The supervisor's configuration from the environment. `files` holds the text of
+ * /etc/passwd and /etc/group (for tests); by default the real files are read, and only
+ * when a BATON_<NAME>_USER is set. `config` is set only when `errors` is empty.
+ */
+export function readSupervisorConfig(
+  env: NodeJS.ProcessEnv,
+  files: { passwd?: string; group?: string } = {},
+): { config?: SupervisorConfig; errors: ConfigError[] } {
+  const { services: declared, errors } = sortVariables(env);
+  const globals = readGlobals(env, errors);
+  let db: UserDb | undefined;
+  const users = (): UserDb => (db ??= loadUserDb(files));
+  const timeouts = globals ?? { readyTimeoutMs: DEFAULT_READY_TIMEOUT_MS, stopTimeoutMs: DEFAULT_STOP_TIMEOUT_MS };
+
+  const services: ServiceConfig[] = [];
+  const listens: { service: DeclaredService; listen: Listen }[] = [];
+  for (const service of declared) {
+    const read = readService(service, timeouts, users, errors);
+    if (read.config) services.push(read.config);
+    if (read.listen) listens.push({ service, listen: read.listen });
+  }
+  errors.push(...listenConflicts(listens));
+  if (declared.length === 0) {
+    errors.push({
+      variable: 'BATON_<NAME>_COMMAND',
+      message:
+        'BATON_<NAME>_COMMAND: no service is declared; declare each service with BATON_<NAME>_COMMAND ' +
+        '(e.g. BATON_WEB_COMMAND="node web.js"), or run a single command with node /init.js -- COMMAND',
+    });
+  }
+
+  // By variable, so that one service's problems are listed together; sort is stable within a variable.
+  errors.sort((a, b) => byCodeUnit(a.variable, b.variable));
+  if (errors.length > 0 || globals === undefined) return { errors };
+  return { config: { globals, services }, errors };
+}
+
+function readGlobals(env: NodeJS.ProcessEnv, errors: ConfigError[]): GlobalConfig | undefined {
+  const log = readLogSettings(env);
+  const { errors: found, reporter } = collectErrors();
+  const clean = cleanEnv(
+    env,
+    {
+      BATON_READY_TIMEOUT: timeout({ default: DEFAULT_READY_TIMEOUT_MS }),
+      BATON_STOP_TIMEOUT: timeout({ default: DEFAULT_STOP_TIMEOUT_MS }),
+      BATON_OUTPUT: oneOf(OUTPUT_MODES)({ default: 'inherit' }),
+      BATON_MAX_RESTARTS: nonNegativeInt({ default: DEFAULT_MAX_RESTARTS }),
+      BATON_CONTROL_SOCKET: absolutePath({ default: undefined }),
+    },
+    { reporter },
+  );
+  errors.push(...log.errors, ...found);
+  // envalid throws when a variable that failed validation is read: read none then.
+  if (log.errors.length > 0 || found.length > 0) return undefined;
+  return {
+    readyTimeoutMs: clean.BATON_READY_TIMEOUT,
+    stopTimeoutMs: clean.BATON_STOP_TIMEOUT,
+    // Unlike single-command mode, the supervisor has no -v flags to derive a level from.
+    logLevel: log.settings.level ?? 'info',
+    logFormat: log.settings.format,
+    output: clean.BATON_OUTPUT,
+    maxRestarts: clean.BATON_MAX_RESTARTS,
+    ...(clean.BATON_CONTROL_SOCKET === undefined ? {} : { controlSocket: clean.BATON_CONTROL_SOCKET }),
+  };
+}
+
+function serviceSpec(timeouts: { readyTimeoutMs: number; stopTimeoutMs: number }, users: () => UserDb) {
+  return {
+    COMMAND: command(),
+    COUNT: intInRange(1, MAX_COUNT)({ default: 1 }),
+    READY: readiness({ default: { kind: 'none' } }),
+    READY_TIMEOUT: timeout({ default: timeouts.readyTimeoutMs }),
+    STOP_SIGNAL: signal({ default: 'SIGTERM' }),
+    STOP_TIMEOUT: timeout({ default: timeouts.stopTimeoutMs }),
+    RESTART: oneOf(RESTART_POLICIES)({ default: 'always' }),
+    USER: runAs(users)({ default: undefined }),
+    CWD: directory({ default: undefined }),
+    RELOAD: oneOf(RELOAD_MODES)({ default: 'replace' }),
+    LISTEN: listen({ default: undefined }),
+  } satisfies Record<ServiceKey, unknown>;
+}
+
+/**
+ * One service's variables, given to envalid by key (`COUNT`) so that the spec is typed, and
+ * renamed back to the full variable in the errors. `listen` is returned even when another
+ * key is bad, so that a port clash is reported in the same run.
+ */
+function readService(
+  service: DeclaredService,
+  timeouts: { readyTimeoutMs: number; stopTimeoutMs: number },
+  users: () => UserDb,
+  errors: ConfigError[],
+): { config?: ServiceConfig; listen?: Listen } {
+  const { errors: found, reporter } = collectErrors();
+  const failed = new Set<string>();
+  const renamed = ({ errors: byKey, env }: ReporterOptions<Record<string, unknown>>): void => {
+    for (const key of Object.keys(byKey)) if (byKey[key]) failed.add(key);
+    const byVariable = Object.fromEntries(Object.entries(byKey).map(([key, error]) => [variableOf(service, key), error]));
+    reporter({ errors: byVariable, env });
+  };
+  const clean = cleanEnv(service.values, serviceSpec(timeouts, users), { reporter: renamed });
+  errors.push(...found);
+  const listen = failed.has('LISTEN') ? undefined : clean.LISTEN;
+  if (failed.size > 0) return listen ? { listen } : {};
+  const config: ServiceConfig = {
+    name: service.name,
+    key: service.key,
+    argv: clean.COMMAND,
+    count: clean.COUNT,
+    readiness: clean.READY,
+    readyTimeoutMs: clean.READY_TIMEOUT,
+    stopSignal: clean.STOP_SIGNAL,
+    stopTimeoutMs: clean.STOP_TIMEOUT,
+    restart: clean.RESTART,
+    reload: clean.RELOAD,
+    ...(clean.USER === undefined ? {} : { user: clean.USER }),
+    ...(clean.CWD === undefined ? {} : { cwd: clean.CWD }),
+    ...(listen === undefined ? {} : { listen }),
+  };
+  return listen ? { config, listen } : { config };
+}
+
+function variableOf(service: DeclaredService, key: string): string {
+  return `BATON_${service.key}_${key}`;
+}
+
+/** Two services cannot bind the same port or socket path; the later one in name order is the error. */
+function listenConflicts(listens: { service: DeclaredService; listen: Listen }[]): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const taken = new Map<string, DeclaredService>();
+  for (const { service, listen } of listens) {
+    // By port alone: 0.0.0.0:8080 clashes with any other host on 8080, and two services on one port is a mistake anyway.
+    const slot = listen.kind === 'tcp' ? `port ${listen.port}` : `socket ${listen.path}`;
+    const first = taken.get(slot);
+    if (first === undefined) {
+      taken.set(slot, service);
+      continue;
+    }
+    const variable = variableOf(service, 'LISTEN');
+    errors.push({
+      variable,
+      message: `${variable}: ${slot} is already taken by service ${first.name} (${variableOf(first, 'LISTEN')}); give each service its own port or socket path`,
+    });
+  }
+  return errors;
+}

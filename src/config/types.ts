@@ -1,0 +1,65 @@
+// The resolved configuration of supervisor mode: what the BATON_* variables mean
+// once validated. Everything above src/config/ works from these types only.
+
+export type Readiness =
+  | { kind: 'none' }
+  | { kind: 'notify' }
+  | { kind: 'tcp'; host: string; port: number }
+  | { kind: 'http'; url: string };
+
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
+
+/** What a reload (SIGHUP) does to a service. */
+export type ReloadMode = 'replace' | 'restart' | 'signal';
+
+export type Listen = { kind: 'tcp'; host: string; port: number } | { kind: 'unix'; path: string };
+
+export interface RunAs {
+  uid: number;
+  gid: number;
+  /** As written in BATON_<NAME>_USER, for messages. */
+  spec: string;
+  /** From /etc/passwd when the user is known there. */
+  home?: string;
+  name?: string;
+}
+
+export interface ServiceConfig {
+  /** Lower-case, as logs show it: BATON_WEB_COMMAND declares `web`, BATON_JOB_RUNNER_COMMAND `job_runner`. */
+  name: string;
+  /** The NAME part of the variables, upper-case: `WEB`. */
+  key: string;
+  argv: [string, ...string[]];
+  count: number;
+  readiness: Readiness;
+  readyTimeoutMs: number;
+  stopSignal: NodeJS.Signals;
+  stopTimeoutMs: number;
+  restart: RestartPolicy;
+  user?: RunAs;
+  cwd?: string;
+  reload: ReloadMode;
+  listen?: Listen;
+}
+
+export type OutputMode = 'inherit' | 'prefix' | 'json';
+
+export interface GlobalConfig {
+  readyTimeoutMs: number;
+  stopTimeoutMs: number;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  logFormat: 'json' | 'pretty';
+  output: OutputMode;
+  maxRestarts: number;
+  controlSocket?: string;
+}
+
+export interface SupervisorConfig {
+  globals: GlobalConfig;
+  /** In the order of their names, so that logs and --check are stable. */
+  services: ServiceConfig[];
+}
+
+export const DEFAULT_READY_TIMEOUT_MS = 30_000;
+export const DEFAULT_STOP_TIMEOUT_MS = 8_000;
+export const DEFAULT_MAX_RESTARTS = 5;

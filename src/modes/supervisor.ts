@@ -1,0 +1,105 @@
+// Supervisor mode: the services declared in BATON_* variables, under one PID 1.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SingleCommandFlags } from '../cli/args.ts';
+import { EXIT_BAD_CONFIG, type ConfigError } from '../config/errors.ts';
+import { readSupervisorConfig } from '../config/services.ts';
+import type { SupervisorConfig } from '../config/types.ts';
+import { runtimeDir, serverSocketPath } from '../control/paths.ts';
+import { ControlSocketInUse, startControlServer } from '../control/server.ts';
+import { createLogger, type Logger } from '../log/logger.ts';
+import { flushOutput } from '../log/output.ts';
+import { reapOrphans } from '../pid1/reaper.ts';
+import { signalNumber } from '../pid1/signals.ts';
+import * as sys from '../pid1/syscalls.ts';
+import { NotifySocket } from '../readiness/notify-socket.ts';
+import { systemClock } from '../supervise/clock.ts';
+import { Supervisor } from '../supervise/supervisor.ts';
+
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+/** Variables of the init's own that its children must not inherit. */
+const NOT_INHERITED = /^(BATON_|NOTIFY_SOCKET$|NOTIFY_PIPE$|LISTEN_(FDS|PID|FDNAMES)$)/;
+
+/** Reads and validates the configuration; on errors prints one line each and exits 2. */
+export function loadConfigOrExit(): SupervisorConfig {
+  const { config, errors } = readSupervisorConfig(process.env);
+  if (config && errors.length === 0) return config;
+  reportConfigErrors(errors);
+  process.exit(EXIT_BAD_CONFIG);
+}
+
+export function reportConfigErrors(errors: readonly ConfigError[]): void {
+  const log = createLogger({ level: 'error', format: process.env.BATON_LOG_FORMAT === 'pretty' ? 'pretty' : 'json' });
+  for (const error of errors) log.error({ variable: error.variable }, error.message);
+}
+
+export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
+  const config = loadConfigOrExit();
+  const { globals } = config;
+  const log = createLogger({ level: globals.logLevel, format: globals.logFormat });
+
+  try {
+    if (flags.parentDeathSignal !== undefined) sys.setParentDeathSignal(signalNumber(flags.parentDeathSignal));
+    // Not PID 1 (a test, or `docker run --init`): orphans of the services should still come to us.
+    if (process.pid !== 1) sys.setChildSubreaper();
+  } catch (error) {
+    log.fatal((error as Error).message);
+    process.exit(1);
+  }
+
+  const runtime = runtimeDir();
+  const notifyDir = mkdtempSync(join(runtime, 'notify-'));
+  const controlPath = serverSocketPath(globals.controlSocket, runtime);
+
+  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !NOT_INHERITED.test(key)));
+  const supervisor = new Supervisor(
+    config,
+    {
+      clock: systemClock,
+      log,
+      output: globals.output,
+      baseEnv,
+      openNotifySocket: (name, owner) => NotifySocket.open(join(notifyDir, `${name}.sock`), owner),
+    },
+    systemClock,
+  );
+
+  process.on('SIGCHLD', () => reap(log, flags.warnOnReap));
+  for (const signal of STOP_SIGNALS) process.on(signal, () => supervisor.shutdown(signal));
+  for (const signal of FORWARDED) process.on(signal, () => supervisor.forward(signal));
+
+  let control;
+  try {
+    control = await startControlServer(controlPath, (request) =>
+      request.command === 'health' ? { ok: true, command: 'health', healthy: supervisor.healthy } : { ok: true, command: 'status', status: supervisor.status() },
+    );
+  } catch (error) {
+    const reason = error instanceof ControlSocketInUse ? error.message : `cannot listen on ${controlPath}: ${(error as Error).message}`;
+    log.fatal({ variable: 'BATON_CONTROL_SOCKET' }, `${reason}; set BATON_CONTROL_SOCKET to another path`);
+    rmSync(notifyDir, { recursive: true, force: true });
+    process.exit(EXIT_BAD_CONFIG);
+  }
+  log.info({ services: config.services.map((service) => service.name), control: controlPath }, `baton supervising ${config.services.map((s) => `${s.name} x${s.count}`).join(', ')}`);
+
+  const code = await supervisor.run();
+  control.close();
+  rmSync(notifyDir, { recursive: true, force: true });
+  log.info({ exitCode: code }, `exiting with ${code}`);
+  await flushOutput();
+  process.exit(code);
+}
+
+let reapScheduled = false;
+
+/** Reaping waits for the event loop's next turn so that a burst of SIGCHLDs is one pass. */
+function reap(log: Logger, warn: boolean): void {
+  if (reapScheduled) return;
+  reapScheduled = true;
+  setImmediate(() => {
+    reapScheduled = false;
+    for (const pid of reapOrphans(sys)) {
+      if (warn) log.warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
+    }
+  });
+}

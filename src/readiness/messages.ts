@@ -1,0 +1,43 @@
+// What a service instance says about itself, whichever channel it said it on, and
+// systemd's KEY=VALUE text, which both the notify socket and the notify pipe carry.
+
+export interface NotifyMessage {
+  ready?: boolean;
+  status?: string;
+  stopping?: boolean;
+  reloading?: boolean;
+  /** Set when the message could not be understood; the other fields are then unset. */
+  error?: string;
+  /** The message as received, so that keys baton does not act on can still be logged. */
+  raw: string;
+}
+
+/**
+ * Parses an sd_notify(3) message: newline-separated KEY=VALUE assignments, as one
+ * datagram or one line. Only the keys baton acts on are read; READY, STOPPING and
+ * RELOADING mean something only as "1", as in systemd. A key given twice keeps its
+ * last value, as systemd does.
+ */
+export function parseSystemdText(text: string): NotifyMessage {
+  const message: NotifyMessage = { raw: text };
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    const value = line.slice(eq + 1);
+    switch (line.slice(0, eq)) {
+      case 'READY':
+        if (value === '1') message.ready = true;
+        break;
+      case 'STATUS':
+        message.status = value;
+        break;
+      case 'STOPPING':
+        if (value === '1') message.stopping = true;
+        break;
+      case 'RELOADING':
+        if (value === '1') message.reloading = true;
+        break;
+    }
+  }
+  return message;
+}

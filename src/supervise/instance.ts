@@ -1,0 +1,245 @@
+// One running copy of a service: its process, its readiness channels, its output,
+// driven by the InstanceLifecycle state machine.
+import { execa } from 'execa';
+import type { ServiceConfig, OutputMode } from '../config/types.ts';
+import type { Logger } from '../log/logger.ts';
+import { outputOption } from '../log/output.ts';
+import { own } from '../pid1/children.ts';
+import { planSpawn } from '../pid1/spawn.ts';
+import type { NotifyMessage } from '../readiness/messages.ts';
+import { readNotifyPipe } from '../readiness/notify-pipe.ts';
+import type { NotifySocket } from '../readiness/notify-socket.ts';
+import { waitForHttp, waitForTcp } from '../readiness/probes.ts';
+import type { Clock } from './clock.ts';
+import { InstanceLifecycle, type InstanceState, type LifecycleListener, type ProcessEnd, type StartFailure } from './instance-lifecycle.ts';
+
+export interface InstanceContext {
+  clock: Clock;
+  log: Logger;
+  output: OutputMode;
+  /** The environment every instance starts from (the init's, less baton's own variables). */
+  baseEnv: Record<string, string | undefined>;
+  /** Opens the NOTIFY_SOCKET of an instance (a path of its own under the runtime directory). */
+  openNotifySocket(name: string, owner?: { uid: number; gid: number }): NotifySocket;
+}
+
+export interface InstanceEvents {
+  ready?(instance: Instance): void;
+  startFailed?(instance: Instance, failure: StartFailure): void;
+  exited?(instance: Instance, state: Extract<InstanceState, { phase: 'exited' }>): void;
+}
+
+const NOTIFY_PIPE_FD = 3;
+
+export class Instance {
+  readonly lifecycle: InstanceLifecycle;
+  readonly log: Logger;
+  pid: number | undefined;
+  lastStatus: string | undefined;
+  readySince: number | undefined;
+  /** Settles once the process is gone and its output fully written (at once if never started). */
+  done: Promise<void> = Promise.resolve();
+  private readonly probe = new AbortController();
+  private notifySocket: NotifySocket | undefined;
+
+  constructor(
+    readonly service: ServiceConfig,
+    readonly index: number,
+    readonly generation: number,
+    readonly restarts: number,
+    private readonly context: InstanceContext,
+    private readonly events: InstanceEvents,
+  ) {
+    this.log = context.log.child({ service: service.name, instance: index, generation });
+    const listener: LifecycleListener = {
+      ready: () => {
+        this.readySince = context.clock.now();
+        this.probe.abort();
+        this.log.info({ pid: this.pid, ms: context.clock.now() - this.startedAt }, 'ready');
+        this.events.ready?.(this);
+      },
+      startFailed: (failure) => {
+        this.probe.abort();
+        this.events.startFailed?.(this, failure);
+      },
+      exited: (state) => {
+        this.probe.abort();
+        this.notifySocket?.close();
+        this.logExit(state);
+        this.events.exited?.(this, state);
+      },
+      killedAfterTimeout: () => {
+        this.log.warn({ pid: this.pid, stopTimeoutMs: service.stopTimeoutMs }, `still running ${service.stopTimeoutMs} ms after ${service.stopSignal}: killed its process group`);
+      },
+    };
+    this.startedAt = context.clock.now();
+    this.lifecycle = new InstanceLifecycle({
+      readyTimeoutMs: service.readyTimeoutMs,
+      stopTimeoutMs: service.stopTimeoutMs,
+      clock: context.clock,
+      actions: {
+        sendStopSignal: () => this.sendStopSignal(),
+        killGroup: () => this.killGroup(),
+      },
+      listener,
+    });
+  }
+
+  private readonly startedAt: number;
+
+  /** Spawns the process. Separate from the constructor so that the owner can register the instance before any event fires. */
+  start(): void {
+    this.done = this.spawn();
+  }
+
+  get name(): string {
+    return `${this.service.name}.${this.index}`;
+  }
+
+  get state(): InstanceState {
+    return this.lifecycle.state;
+  }
+
+  stop(): void {
+    if (this.lifecycle.state.phase === 'starting' || this.lifecycle.state.phase === 'ready') {
+      this.log.info({ pid: this.pid, signal: this.service.stopSignal }, `stopping with ${this.service.stopSignal}`);
+    }
+    this.lifecycle.stop();
+  }
+
+  kill(): void {
+    this.lifecycle.kill();
+  }
+
+  /** Passes a signal the init received on to the instance's main process. */
+  forward(signal: NodeJS.Signals): void {
+    if (this.pid === undefined || this.lifecycle.state.phase === 'exited') return;
+    try {
+      process.kill(this.pid, signal);
+    } catch {
+      // gone already: its exit is on its way
+    }
+  }
+
+  private async spawn(): Promise<void> {
+    const { service, context } = this;
+    const notify = service.readiness.kind === 'notify';
+    const env: Record<string, string | undefined> = {
+      ...context.baseEnv,
+      BATON_SERVICE: service.name,
+      BATON_INSTANCE: String(this.index),
+      BATON_GENERATION: String(this.generation),
+    };
+    if (service.user?.home !== undefined) env.HOME = service.user.home;
+    if (service.user?.name !== undefined) env.USER = env.LOGNAME = service.user.name;
+    if (notify) {
+      env.NOTIFY_PIPE = String(NOTIFY_PIPE_FD);
+      try {
+        this.notifySocket = context.openNotifySocket(`${service.name}.${this.index}.g${this.generation}`, service.user);
+        env.NOTIFY_SOCKET = this.notifySocket.path;
+        this.notifySocket.onMessage((message) => this.onNotify(message));
+      } catch (error) {
+        this.lifecycle.spawnFailed(`cannot open its NOTIFY_SOCKET: ${(error as Error).message}`);
+        return;
+      }
+    }
+
+    const [file, ...args] = service.argv;
+    const plan = planSpawn({ file, args, env, step: {} });
+    const tag = { service: service.name, instance: this.index, generation: this.generation, pid: () => this.pid };
+    const stdio = ['ignore', outputOption(context.output, tag, 'stdout'), outputOption(context.output, tag, 'stderr'), ...(notify ? ['pipe' as const] : [])] as const;
+    const subprocess = execa(plan.file, plan.args, {
+      env: plan.env,
+      extendEnv: false,
+      cwd: service.cwd,
+      uid: service.user?.uid,
+      gid: service.user?.gid,
+      detached: plan.detached,
+      stdio,
+      reject: false,
+      buffer: false,
+      cleanup: false, // the supervisor decides when instances stop
+      stripFinalNewline: false,
+      forceKillAfterDelay: false,
+    });
+    own(subprocess);
+    this.pid = subprocess.pid;
+
+    subprocess.once('exit', (exitCode: number | null, signal: NodeJS.Signals | null) => {
+      this.lifecycle.exited({ exitCode, signal });
+    });
+    if (this.pid === undefined) {
+      const result = await subprocess;
+      this.lifecycle.spawnFailed(result.shortMessage ?? `cannot start ${file}`);
+      return;
+    }
+    this.log.info({ pid: this.pid, argv: service.argv }, 'spawned');
+
+    if (notify) {
+      const pipe = subprocess.stdio[NOTIFY_PIPE_FD];
+      if (pipe && 'on' in pipe) readNotifyPipe(pipe as NodeJS.ReadableStream, (message) => this.onNotify(message));
+    }
+    this.watchReadiness();
+    await subprocess;
+  }
+
+  private watchReadiness(): void {
+    const readiness = this.service.readiness;
+    const signal = this.probe.signal;
+    if (readiness.kind === 'none') this.lifecycle.ready();
+    else if (readiness.kind === 'tcp') waitForTcp(readiness.host, readiness.port, signal).then(() => this.lifecycle.ready(), () => undefined);
+    else if (readiness.kind === 'http') waitForHttp(readiness.url, signal).then(() => this.lifecycle.ready(), () => undefined);
+  }
+
+  private onNotify(message: NotifyMessage): void {
+    if (message.error !== undefined) this.log.warn({ pid: this.pid, message: message.raw }, `unreadable notify message: ${message.error}`);
+    if (message.status !== undefined) {
+      this.lastStatus = message.status;
+      this.log.info({ pid: this.pid, status: message.status }, `status: ${message.status}`);
+    }
+    if (message.stopping) this.log.info({ pid: this.pid }, 'reports it is stopping');
+    if (message.ready) this.lifecycle.ready();
+  }
+
+  private sendStopSignal(): void {
+    if (this.pid === undefined) return;
+    try {
+      process.kill(this.pid, this.service.stopSignal);
+    } catch {
+      // gone already
+    }
+  }
+
+  private killGroup(): void {
+    if (this.pid === undefined) return;
+    try {
+      process.kill(-this.pid, 'SIGKILL');
+    } catch {
+      try {
+        process.kill(this.pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  private logExit(state: Extract<InstanceState, { phase: 'exited' }>): void {
+    const { end } = state;
+    const how = describeEnd(end);
+    const fields = { pid: this.pid, exitCode: end.exitCode, signal: end.signal };
+    if (state.stopRequested) this.log.info(fields, `exited (${how})`);
+    else if (state.failure?.kind === 'spawn-error') this.log.error({ reason: state.failure.message }, `could not start: ${state.failure.message}`);
+    else this.log.warn(fields, `exited by itself (${how})`);
+  }
+}
+
+export function describeEnd(end: ProcessEnd): string {
+  return end.signal ? `killed by ${end.signal}` : `code ${end.exitCode}`;
+}
+
+export function describeFailure(failure: StartFailure): string {
+  if (failure.kind === 'timeout') return `not ready within ${failure.afterMs} ms`;
+  if (failure.kind === 'spawn-error') return failure.message;
+  if (failure.kind === 'crashed') return `exited (${describeEnd(failure.end)}) before the rest of its generation was ready`;
+  return `exited before it was ready (${describeEnd(failure.end)})`;
+}
