@@ -2,14 +2,19 @@
 // (LISTEN_FDS, fd 3, as systemd's socket activation does) or else on PORT, reports
 // ready once listening, and on SIGTERM drains: stops accepting, finishes the requests
 // in flight, closes idle keep-alive connections, then exits.
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { Server } from 'node:net';
 import { notify } from './notify.mjs';
 
 const name = `web.${process.env.BATON_INSTANCE ?? '1'} (generation ${process.env.BATON_GENERATION ?? '1'}, pid ${process.pid})`;
 
-if (process.env.WEB_FAIL_START === '1') {
-  console.error(`${name}: WEB_FAIL_START=1, failing on purpose`);
-  notify({ status: 'failing on purpose (WEB_FAIL_START=1)' });
+// To try a reload that fails: WEB_FAIL_START=1, or WEB_FAIL_START_FILE naming a file
+// that exists when an instance starts (create it, then `docker kill -s HUP`).
+const failFile = process.env.WEB_FAIL_START_FILE;
+if (process.env.WEB_FAIL_START === '1' || (failFile !== undefined && existsSync(failFile))) {
+  console.error(`${name}: failing its start on purpose`);
+  notify({ status: 'failing on purpose (WEB_FAIL_START)' });
   process.exit(3);
 }
 
@@ -32,13 +37,20 @@ server.listen(where, () => {
   notify({ ready: true, status: `serving on ${address}` });
 });
 
+const IDLE_GRACE_MS = 1_000;
+
 process.on('SIGTERM', () => {
   draining = true;
   notify({ stopping: true, status: 'draining' });
   console.log(`${name}: draining`);
-  server.close(() => {
+  // Stop accepting but keep the open connections: each one's next answer says
+  // `Connection: close` (above), then it ends. Closing an idle kept-alive connection now
+  // would fail a request the client may be sending on it at this moment (ECONNRESET); so
+  // only those still idle after IDLE_GRACE_MS are closed. (http.Server#close closes the
+  // idle ones at once since Node 19; net.Server#close only stops accepting.)
+  Server.prototype.close.call(server, () => {
     console.log(`${name}: drained, bye`);
     process.exit(0);
   });
-  server.closeIdleConnections();
+  setTimeout(() => server.closeIdleConnections(), IDLE_GRACE_MS).unref();
 });

@@ -1,10 +1,12 @@
 // baton's entrypoint: `node init.js`. Decides the mode, loading only what it needs.
+import { holdSignals } from './pid1/early-signals.ts';
 import { EXEC_STEP_VAR } from './pid1/exec-step.ts';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const step = process.env[EXEC_STEP_VAR];
-  if (step !== undefined) {
+  if (step === undefined) holdSignals();
+  else {
     const { runExecStep } = await import('./pid1/exec-step.ts');
     await runExecStep(step, args);
     return;
@@ -12,6 +14,11 @@ async function main(): Promise<void> {
 
   const { parseInvocation } = await import('./cli/args.ts');
   const invocation = parseInvocation(args, process.env);
+  if (invocation.kind !== 'single-command' && invocation.kind !== 'supervisor') {
+    // A query or a usage error: Ctrl-C must work as for any command.
+    const { releaseSignals } = await import('./pid1/early-signals.ts');
+    for (const signal of releaseSignals()) process.kill(process.pid, signal);
+  }
   switch (invocation.kind) {
     case 'help': {
       const { USAGE } = await import('./cli/usage.ts');
@@ -51,9 +58,10 @@ async function main(): Promise<void> {
       return;
     }
     case 'status':
-    case 'health': {
+    case 'health':
+    case 'reload': {
       const { runQuery } = await import('./modes/query.ts');
-      process.exitCode = await runQuery(invocation.kind, invocation.kind === 'status' && invocation.json);
+      process.exitCode = await runQuery(invocation.kind, invocation.kind !== 'health' && invocation.json);
       return;
     }
   }

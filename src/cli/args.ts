@@ -21,7 +21,8 @@ export type Invocation =
   | { kind: 'supervisor'; flags: SingleCommandFlags }
   | { kind: 'check' }
   | { kind: 'status'; json: boolean }
-  | { kind: 'health' };
+  | { kind: 'health' }
+  | { kind: 'reload'; json: boolean };
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -36,6 +37,7 @@ const OPTIONS = {
   check: { type: 'boolean' },
   status: { type: 'boolean' },
   health: { type: 'boolean' },
+  reload: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
 
@@ -44,7 +46,7 @@ const SINGLE_ONLY = new Map<OptionName, string>([
   ['group', '-g'],
   ['remap-exit', '-e'],
 ]);
-const QUERIES = new Set<OptionName>(['check', 'status', 'health', 'json']);
+const QUERIES = new Set<OptionName>(['check', 'status', 'health', 'reload', 'json']);
 
 type OptionName = keyof typeof OPTIONS;
 
@@ -99,6 +101,7 @@ export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv)
       case 'check':
       case 'status':
       case 'health':
+      case 'reload':
       case 'json':
         break;
       case 'remap-exit': {
@@ -122,11 +125,12 @@ export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv)
   const queries = [...seen].filter((name) => QUERIES.has(name));
   if (queries.length > 0) {
     if (file !== undefined) return { kind: 'usage-error', message: `--${queries[0]} takes no COMMAND` };
-    if (seen.has('json') && !seen.has('status')) return { kind: 'usage-error', message: '--json goes with --status' };
+    if (seen.has('json') && !seen.has('status') && !seen.has('reload')) return { kind: 'usage-error', message: '--json goes with --status or --reload' };
     const asked = queries.filter((name) => name !== 'json');
     if (asked.length > 1) return { kind: 'usage-error', message: `--${asked[0]} and --${asked[1]} cannot be combined` };
     if (seen.has('check')) return { kind: 'check' };
     if (seen.has('health')) return { kind: 'health' };
+    if (seen.has('reload')) return { kind: 'reload', json: seen.has('json') };
     return { kind: 'status', json: seen.has('json') };
   }
   if (file === undefined) {

@@ -51,7 +51,7 @@ async function respond(line: string, handle: ControlHandler): Promise<ControlRes
   } catch {
     return { ok: false, error: 'the request is not JSON' };
   }
-  if (request.command !== 'status' && request.command !== 'health') return { ok: false, error: `unknown command ${JSON.stringify((request as { command?: unknown }).command)}` };
+  if (request.command !== 'status' && request.command !== 'health' && request.command !== 'reload') return { ok: false, error: `unknown command ${JSON.stringify((request as { command?: unknown }).command)}` };
   try {
     return await handle(request);
   } catch (error) {

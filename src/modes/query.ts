@@ -1,4 +1,4 @@
-// `--status`, `--status --json` and `--health`: ask the running init.
+// `--status`, `--status --json`, `--health` and `--reload`: ask the running init.
 import { clientSocketPath } from '../control/paths.ts';
 import { request } from '../control/client.ts';
 import { formatStatus } from '../cli/status-table.ts';
@@ -7,14 +7,17 @@ export const EXIT_UNHEALTHY = 1;
 /** The control socket cannot be reached: no init, or not where we looked. */
 export const EXIT_NO_INIT = 3;
 
-export async function runQuery(kind: 'status' | 'health', json: boolean): Promise<number> {
+/** A reload that rolled back, or could not run. */
+export const EXIT_RELOAD_FAILED = 1;
+
+export async function runQuery(kind: 'status' | 'health' | 'reload', json: boolean): Promise<number> {
   const path = clientSocketPath(process.env.BATON_CONTROL_SOCKET);
   let response;
   try {
     response = await request(path, { command: kind });
   } catch (error) {
     process.stderr.write(`baton: ${(error as Error).message}\n`);
-    return kind === 'health' ? EXIT_UNHEALTHY : EXIT_NO_INIT;
+    return kind === 'status' ? EXIT_NO_INIT : kind === 'health' ? EXIT_UNHEALTHY : EXIT_RELOAD_FAILED;
   }
   if (!response.ok) {
     process.stderr.write(`baton: the init refused the request: ${response.error}\n`);
@@ -23,6 +26,19 @@ export async function runQuery(kind: 'status' | 'health', json: boolean): Promis
   if (response.command === 'health') {
     process.stdout.write(response.healthy ? 'healthy\n' : 'not healthy\n');
     return response.healthy ? 0 : EXIT_UNHEALTHY;
+  }
+  if (response.command === 'reload') {
+    const outcome = response.outcome;
+    if (json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
+    if (outcome.committed) {
+      if (!json) process.stdout.write(`reload committed: generation ${outcome.generation} is live (${outcome.ms} ms)\n`);
+      return 0;
+    }
+    if (!json) {
+      const detail = 'cancelled' in outcome ? outcome.reason : `generation ${outcome.generation}: ${outcome.reason}${outcome.lastStatus ? ` (last status: ${outcome.lastStatus})` : ''}`;
+      process.stderr.write(`reload rolled back: ${detail}\n`);
+    }
+    return EXIT_RELOAD_FAILED;
   }
   process.stdout.write(json ? `${JSON.stringify(response.status, null, 2)}\n` : formatStatus(response.status, Date.now()));
   return 0;

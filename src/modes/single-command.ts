@@ -8,6 +8,7 @@ import type { SingleCommandFlags } from '../cli/args.ts';
 import { EXIT_BAD_CONFIG } from '../config/errors.ts';
 import { createLogger, lazyLogger, type LevelWithSilent } from '../log/logger.ts';
 import { own } from '../pid1/children.ts';
+import { releaseSignals } from '../pid1/early-signals.ts';
 import { exitCodeForExecError, exitCodeOf } from '../pid1/exit-status.ts';
 import { onForwardableSignals, signalNumber } from '../pid1/signals.ts';
 import { planSpawn } from '../pid1/spawn.ts';
@@ -59,7 +60,7 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
   const pid = child.pid;
 
   let exited = false;
-  const stopForwarding = onForwardableSignals((signal) => {
+  const forward = (signal: NodeJS.Signals): void => {
     if (pid === undefined || exited) return;
     log().debug({ signal }, `forwarding ${signal} to ${flags.killProcessGroup ? 'process group' : 'child'} ${pid}`);
     try {
@@ -67,7 +68,9 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
     } catch {
       // the child is gone already (ESRCH): its exit is on its way
     }
-  });
+  };
+  const stopForwarding = onForwardableSignals(forward);
+  for (const signal of releaseSignals()) forward(signal);
 
   // Reaping waits for the event loop's next turn: when the SIGCHLD was our own
   // child's, the init is about to exit and need not load koffi at all.

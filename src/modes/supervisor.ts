@@ -9,15 +9,18 @@ import { runtimeDir, serverSocketPath } from '../control/paths.ts';
 import { ControlSocketInUse, startControlServer } from '../control/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { flushOutput } from '../log/output.ts';
+import { releaseSignals } from '../pid1/early-signals.ts';
 import { reapOrphans } from '../pid1/reaper.ts';
 import { signalNumber } from '../pid1/signals.ts';
 import * as sys from '../pid1/syscalls.ts';
+import { openListenSocket, type ListenSocket } from '../pid1/listen-socket.ts';
 import { NotifySocket } from '../readiness/notify-socket.ts';
+import { Instance, type InstanceContext } from '../supervise/instance.ts';
 import { systemClock } from '../supervise/clock.ts';
 import { Supervisor } from '../supervise/supervisor.ts';
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+const FORWARDED: NodeJS.Signals[] = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 /** Variables of the init's own that its children must not inherit. */
 const NOT_INHERITED = /^(BATON_|NOTIFY_SOCKET$|NOTIFY_PIPE$|LISTEN_(FDS|PID|FDNAMES)$)/;
 
@@ -53,27 +56,33 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   const controlPath = serverSocketPath(globals.controlSocket, runtime);
 
   const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !NOT_INHERITED.test(key)));
-  const supervisor = new Supervisor(
-    config,
-    {
-      clock: systemClock,
-      log,
-      output: globals.output,
-      baseEnv,
-      openNotifySocket: (name, owner) => NotifySocket.open(join(notifyDir, `${name}.sock`), owner),
-    },
-    systemClock,
-  );
+  const listeners = await openListeners(config, log);
+  const context: InstanceContext = {
+    clock: systemClock,
+    log,
+    output: globals.output,
+    baseEnv,
+    openNotifySocket: (name, owner) => NotifySocket.open(join(notifyDir, `${name}.sock`), owner),
+    listenFd: (service) => listeners.get(service.name)?.fd,
+  };
+  const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock);
 
   process.on('SIGCHLD', () => reap(log, flags.warnOnReap));
-  for (const signal of STOP_SIGNALS) process.on(signal, () => supervisor.shutdown(signal));
-  for (const signal of FORWARDED) process.on(signal, () => supervisor.forward(signal));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (STOP_SIGNALS.includes(signal)) supervisor.shutdown(signal);
+    else if (signal === 'SIGHUP') void supervisor.reload();
+    else if (FORWARDED.includes(signal)) supervisor.forward(signal);
+  };
+  for (const signal of [...STOP_SIGNALS, ...FORWARDED, 'SIGHUP' as const]) process.on(signal, () => onSignal(signal));
+  for (const signal of releaseSignals()) onSignal(signal);
 
   let control;
   try {
-    control = await startControlServer(controlPath, (request) =>
-      request.command === 'health' ? { ok: true, command: 'health', healthy: supervisor.healthy } : { ok: true, command: 'status', status: supervisor.status() },
-    );
+    control = await startControlServer(controlPath, async (request) => {
+      if (request.command === 'health') return { ok: true, command: 'health', healthy: supervisor.healthy };
+      if (request.command === 'reload') return { ok: true, command: 'reload', outcome: await supervisor.reload() };
+      return { ok: true, command: 'status', status: supervisor.status() };
+    });
   } catch (error) {
     const reason = error instanceof ControlSocketInUse ? error.message : `cannot listen on ${controlPath}: ${(error as Error).message}`;
     log.fatal({ variable: 'BATON_CONTROL_SOCKET' }, `${reason}; set BATON_CONTROL_SOCKET to another path`);
@@ -84,10 +93,33 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
 
   const code = await supervisor.run();
   control.close();
+  for (const listener of listeners.values()) listener.close();
   rmSync(notifyDir, { recursive: true, force: true });
   log.info({ exitCode: code }, `exiting with ${code}`);
   await flushOutput();
   process.exit(code);
+}
+
+/** Binds every LISTEN socket before anything starts; one that cannot be bound is a configuration error. */
+async function openListeners(config: SupervisorConfig, log: Logger): Promise<Map<string, ListenSocket>> {
+  const listeners = new Map<string, ListenSocket>();
+  const errors: ConfigError[] = [];
+  for (const service of config.services) {
+    if (!service.listen) continue;
+    try {
+      const socket = await openListenSocket(service.listen);
+      listeners.set(service.name, socket);
+      log.info({ service: service.name, address: socket.address }, `listening on ${socket.address} for ${service.name}`);
+    } catch (error) {
+      errors.push({ variable: `BATON_${service.key}_LISTEN`, message: `BATON_${service.key}_LISTEN: cannot listen: ${(error as Error).message}` });
+    }
+  }
+  if (errors.length > 0) {
+    for (const listener of listeners.values()) listener.close();
+    reportConfigErrors(errors);
+    process.exit(EXIT_BAD_CONFIG);
+  }
+  return listeners;
 }
 
 let reapScheduled = false;

@@ -1,18 +1,18 @@
-// A generation: one instance of every slot (service x COUNT) started together.
-// Generation 1 is the first start; each reload (next issue) starts the next one.
+// A generation: the instances started together, one per slot (service x COUNT).
+// Generation 1 is the first start; every reload starts the next one beside it.
 import type { ServiceConfig } from '../config/types.ts';
 import type { Timer } from './clock.ts';
-import type { Instance } from './instance.ts';
 import type { ProcessEnd, StartFailure } from './instance-lifecycle.ts';
 import { Backoff } from './restart-policy.ts';
+import type { Supervised } from './supervised.ts';
 
 export type GenerationState = 'starting' | 'live' | 'stopping' | 'stopped';
 
-/** One place an instance runs in: `web.2` of generation 3. Restarts replace the instance, not the slot. */
+/** One place an instance runs in: `web.2`. Restarts replace the instance, not the slot. */
 export interface Slot {
   service: ServiceConfig;
   index: number;
-  instance: Instance;
+  instance: Supervised;
   restarts: number;
   backoff: Backoff;
   pendingRestart?: Timer;
@@ -20,91 +20,104 @@ export interface Slot {
   ended: boolean;
 }
 
-export type StartOutcome = { ok: true } | { ok: false; instance: Instance; failure: StartFailure } | { ok: false; cancelled: true };
+export type StartOutcome = { ok: true } | { ok: false; instance: Supervised; failure: StartFailure } | { ok: false; cancelled: true };
 
-export type InstanceFactory = (generation: Generation, service: ServiceConfig, index: number, restarts: number) => Instance;
+export type CreateInstance = (generation: Generation, service: ServiceConfig, index: number) => Supervised;
 
 export class Generation {
   state: GenerationState = 'starting';
-  readonly slots: Slot[];
-  readonly startedAt: number;
-  private settleStart!: (outcome: StartOutcome) => void;
-  /** Resolves once every instance is ready, or at the first that will not be. */
-  readonly started: Promise<StartOutcome>;
-  private waitingFor: Set<Instance>;
+  readonly slots: Slot[] = [];
+  /** The instances of the last launch() that are not ready yet. */
+  private waiting = new Set<Supervised>();
+  private settleLaunch: ((outcome: StartOutcome) => void) | undefined;
 
   constructor(
     readonly number: number,
-    services: readonly ServiceConfig[],
-    private readonly create: InstanceFactory,
-    now: number,
-  ) {
-    this.startedAt = now;
-    this.started = new Promise((resolve) => (this.settleStart = resolve));
-    this.slots = services.flatMap((service) =>
+    private readonly create: CreateInstance,
+    readonly startedAt: number,
+  ) {}
+
+  get instances(): Supervised[] {
+    return this.slots.map((slot) => slot.instance);
+  }
+
+  slotOf(instance: Supervised): Slot | undefined {
+    return this.slots.find((slot) => slot.instance === instance);
+  }
+
+  /** Starts COUNT instances of each service; resolves once all are ready, or at the first that will not be. */
+  launch(services: readonly ServiceConfig[]): Promise<StartOutcome> {
+    const added: Slot[] = services.flatMap((service) =>
       Array.from({ length: service.count }, (_, i) => ({
         service,
         index: i + 1,
-        instance: create(this, service, i + 1, 0),
+        instance: this.create(this, service, i + 1),
         restarts: 0,
         backoff: new Backoff(),
         ended: false,
       })),
     );
-    this.waitingFor = new Set(this.slots.map((slot) => slot.instance));
-    if (this.waitingFor.size === 0) this.settle({ ok: true });
-    for (const slot of this.slots) slot.instance.start();
+    this.slots.push(...added);
+    const outcome = new Promise<StartOutcome>((resolve) => (this.settleLaunch = resolve));
+    this.waiting = new Set(added.map((slot) => slot.instance));
+    if (this.waiting.size === 0) this.settle({ ok: true });
+    for (const slot of added) slot.instance.start();
+    return outcome;
   }
 
-  get instances(): Instance[] {
-    return this.slots.map((slot) => slot.instance);
+  /** Takes over running slots from another generation (services whose reload only signals them). */
+  adopt(slots: readonly Slot[]): void {
+    this.slots.push(...slots);
   }
 
-  slotOf(instance: Instance): Slot | undefined {
-    return this.slots.find((slot) => slot.instance === instance);
+  /** Gives up slots, for instance to a generation that adopts them. */
+  release(slots: readonly Slot[]): void {
+    for (const slot of slots) this.slots.splice(this.slots.indexOf(slot), 1);
   }
 
-  /** Called by the supervisor when one of its instances became ready. */
-  instanceReady(instance: Instance): void {
-    if (this.state !== 'starting' || !this.waitingFor.delete(instance)) return;
-    if (this.waitingFor.size === 0) this.settle({ ok: true });
+  instanceReady(instance: Supervised): void {
+    if (!this.waiting.delete(instance)) return;
+    if (this.waiting.size === 0) this.settle({ ok: true });
   }
 
-  instanceFailedToStart(instance: Instance, failure: StartFailure): void {
-    if (this.state === 'starting' && this.waitingFor.has(instance)) this.settle({ ok: false, instance, failure });
+  instanceFailedToStart(instance: Supervised, failure: StartFailure): void {
+    if (this.waiting.has(instance)) this.settle({ ok: false, instance, failure });
   }
 
   /**
-   * A generation is complete only when all its instances are ready at the same time:
-   * one that was ready and exits while the others still start fails the start too.
+   * A launch is complete only when all its instances are ready at the same time:
+   * one that was ready and exits while the others still start fails it too.
    */
-  instanceExited(instance: Instance, end: ProcessEnd): void {
-    if (this.state === 'starting' && this.slotOf(instance) !== undefined && instance.readySince !== undefined) {
+  instanceExited(instance: Supervised, end: ProcessEnd): void {
+    if (this.settleLaunch !== undefined && instance.readySince !== undefined && this.slotOf(instance) !== undefined && !this.waiting.has(instance)) {
       this.settle({ ok: false, instance, failure: { kind: 'crashed', end } });
     }
   }
 
   /** Replaces the slot's instance with a fresh one (a restart). */
-  restart(slot: Slot): Instance {
+  restart(slot: Slot): Supervised {
     slot.pendingRestart = undefined;
     slot.restarts += 1;
-    slot.instance = this.create(this, slot.service, slot.index, slot.restarts);
+    slot.instance = this.create(this, slot.service, slot.index);
     slot.instance.start();
     return slot.instance;
   }
 
-  /** Stops every instance in parallel; resolves when all are gone and their output written. */
-  async stop(): Promise<void> {
-    if (this.state === 'starting') this.settle({ ok: false, cancelled: true });
-    this.state = 'stopping';
-    for (const slot of this.slots) {
+  /** Stops the given slots (all by default) in parallel; resolves when their processes are gone and their output written. */
+  async stop(slots: readonly Slot[] = this.slots): Promise<void> {
+    const all = slots === this.slots;
+    if (all) {
+      this.state = 'stopping';
+      this.settle({ ok: false, cancelled: true });
+    }
+    for (const slot of slots) {
       slot.pendingRestart?.cancel();
       slot.pendingRestart = undefined;
       slot.ended = true;
       slot.instance.stop();
     }
-    await Promise.all(this.slots.map((slot) => slot.instance.done));
-    this.state = 'stopped';
+    await Promise.all(slots.map((slot) => slot.instance.done));
+    if (all) this.state = 'stopped';
   }
 
   kill(): void {
@@ -113,7 +126,7 @@ export class Generation {
 
   /** Every slot has a ready instance: what --health reports for the live generation. */
   get healthy(): boolean {
-    return this.slots.every((slot) => slot.instance.state.phase === 'ready');
+    return this.slots.length > 0 && this.slots.every((slot) => slot.instance.state.phase === 'ready');
   }
 
   /** No instance is running and none will be restarted. */
@@ -122,8 +135,9 @@ export class Generation {
   }
 
   private settle(outcome: StartOutcome): void {
-    if (this.state === 'starting' && outcome.ok) this.state = 'live';
-    this.waitingFor.clear();
-    this.settleStart(outcome);
+    const settle = this.settleLaunch;
+    this.settleLaunch = undefined;
+    this.waiting.clear();
+    settle?.(outcome);
   }
 }

@@ -3,7 +3,7 @@
 import { execa } from 'execa';
 import type { ServiceConfig, OutputMode } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
-import { outputOption } from '../log/output.ts';
+import { outputOption, type OutputOption } from '../log/output.ts';
 import { own } from '../pid1/children.ts';
 import { planSpawn } from '../pid1/spawn.ts';
 import type { NotifyMessage } from '../readiness/messages.ts';
@@ -11,7 +11,9 @@ import { readNotifyPipe } from '../readiness/notify-pipe.ts';
 import type { NotifySocket } from '../readiness/notify-socket.ts';
 import { waitForHttp, waitForTcp } from '../readiness/probes.ts';
 import type { Clock } from './clock.ts';
-import { InstanceLifecycle, type InstanceState, type LifecycleListener, type ProcessEnd, type StartFailure } from './instance-lifecycle.ts';
+import { describeEnd } from './describe.ts';
+import { InstanceLifecycle, type InstanceState, type LifecycleListener } from './instance-lifecycle.ts';
+import type { Supervised, SupervisedEvents } from './supervised.ts';
 
 export interface InstanceContext {
   clock: Clock;
@@ -21,17 +23,14 @@ export interface InstanceContext {
   baseEnv: Record<string, string | undefined>;
   /** Opens the NOTIFY_SOCKET of an instance (a path of its own under the runtime directory). */
   openNotifySocket(name: string, owner?: { uid: number; gid: number }): NotifySocket;
+  /** The listening socket the init holds for a service with LISTEN, handed over as fd 3. */
+  listenFd(service: ServiceConfig): number | undefined;
 }
 
-export interface InstanceEvents {
-  ready?(instance: Instance): void;
-  startFailed?(instance: Instance, failure: StartFailure): void;
-  exited?(instance: Instance, state: Extract<InstanceState, { phase: 'exited' }>): void;
-}
+/** Passed sockets start at fd 3, as in systemd's socket activation; the notify pipe follows them. */
+const FIRST_PASSED_FD = 3;
 
-const NOTIFY_PIPE_FD = 3;
-
-export class Instance {
+export class Instance implements Supervised {
   readonly lifecycle: InstanceLifecycle;
   readonly log: Logger;
   pid: number | undefined;
@@ -46,9 +45,8 @@ export class Instance {
     readonly service: ServiceConfig,
     readonly index: number,
     readonly generation: number,
-    readonly restarts: number,
     private readonly context: InstanceContext,
-    private readonly events: InstanceEvents,
+    private readonly events: SupervisedEvents,
   ) {
     this.log = context.log.child({ service: service.name, instance: index, generation });
     const listener: LifecycleListener = {
@@ -124,6 +122,8 @@ export class Instance {
   private async spawn(): Promise<void> {
     const { service, context } = this;
     const notify = service.readiness.kind === 'notify';
+    const listenFd = context.listenFd(service);
+    const notifyPipeFd = FIRST_PASSED_FD + (listenFd === undefined ? 0 : 1);
     const env: Record<string, string | undefined> = {
       ...context.baseEnv,
       BATON_SERVICE: service.name,
@@ -132,8 +132,12 @@ export class Instance {
     };
     if (service.user?.home !== undefined) env.HOME = service.user.home;
     if (service.user?.name !== undefined) env.USER = env.LOGNAME = service.user.name;
+    if (listenFd !== undefined) {
+      env.LISTEN_FDS = '1';
+      env.LISTEN_FDNAMES = service.name;
+    }
     if (notify) {
-      env.NOTIFY_PIPE = String(NOTIFY_PIPE_FD);
+      env.NOTIFY_PIPE = String(notifyPipeFd);
       try {
         this.notifySocket = context.openNotifySocket(`${service.name}.${this.index}.g${this.generation}`, service.user);
         env.NOTIFY_SOCKET = this.notifySocket.path;
@@ -145,9 +149,18 @@ export class Instance {
     }
 
     const [file, ...args] = service.argv;
-    const plan = planSpawn({ file, args, env, step: {} });
     const tag = { service: service.name, instance: this.index, generation: this.generation, pid: () => this.pid };
-    const stdio = ['ignore', outputOption(context.output, tag, 'stdout'), outputOption(context.output, tag, 'stderr'), ...(notify ? ['pipe' as const] : [])] as const;
+    // execa passes a descriptor number at index 3 through to child_process (which dup2s it
+    // into the child), though its types only list numbers for the first three.
+    const stdio = [
+      'ignore',
+      outputOption(context.output, tag, 'stdout'),
+      outputOption(context.output, tag, 'stderr'),
+      ...(listenFd === undefined ? [] : [listenFd]),
+      ...(notify ? ['pipe' as const] : []),
+    ] as unknown as readonly ['ignore', OutputOption, OutputOption, ...'pipe'[]];
+    // LISTEN_PID must be the instance's own pid, known only after fork: the exec step sets it.
+    const plan = planSpawn({ file, args, env, step: listenFd === undefined ? {} : { listenPid: true, fds: stdio.length } });
     const subprocess = execa(plan.file, plan.args, {
       env: plan.env,
       extendEnv: false,
@@ -176,7 +189,7 @@ export class Instance {
     this.log.info({ pid: this.pid, argv: service.argv }, 'spawned');
 
     if (notify) {
-      const pipe = subprocess.stdio[NOTIFY_PIPE_FD];
+      const pipe = subprocess.stdio[notifyPipeFd];
       if (pipe && 'on' in pipe) readNotifyPipe(pipe as NodeJS.ReadableStream, (message) => this.onNotify(message));
     }
     this.watchReadiness();
@@ -231,15 +244,4 @@ export class Instance {
     else if (state.failure?.kind === 'spawn-error') this.log.error({ reason: state.failure.message }, `could not start: ${state.failure.message}`);
     else this.log.warn(fields, `exited by itself (${how})`);
   }
-}
-
-export function describeEnd(end: ProcessEnd): string {
-  return end.signal ? `killed by ${end.signal}` : `code ${end.exitCode}`;
-}
-
-export function describeFailure(failure: StartFailure): string {
-  if (failure.kind === 'timeout') return `not ready within ${failure.afterMs} ms`;
-  if (failure.kind === 'spawn-error') return failure.message;
-  if (failure.kind === 'crashed') return `exited (${describeEnd(failure.end)}) before the rest of its generation was ready`;
-  return `exited before it was ready (${describeEnd(failure.end)})`;
 }

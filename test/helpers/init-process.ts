@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { after } from 'node:test';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const INIT = `${ROOT}dist/init.js`;
@@ -90,12 +91,15 @@ export class RunningInit {
   }
 }
 
-// Whatever a failed test left running is killed when the test file ends: with
-// --kill-child, killing unshare takes its whole PID namespace down.
+// Whatever a failed test left running is killed when the test file's tests are
+// over (else its pipes would keep the file from ending): with --kill-child,
+// killing unshare takes its whole PID namespace down.
 const running = new Set<ChildProcess>();
-process.on('exit', () => {
+const killLeftovers = (): void => {
   for (const child of running) child.kill('SIGKILL');
-});
+};
+after(killLeftovers);
+process.on('exit', killLeftovers);
 
 export function startInit(args: readonly string[], options: StartOptions = {}): RunningInit {
   const inNamespace = options.pidNamespace ?? true;

@@ -1,0 +1,31 @@
+// What the supervisor needs of an instance. The real one (instance.ts) runs a
+// process; unit tests give the supervisor fakes driven by a fake clock.
+import type { ServiceConfig } from '../config/types.ts';
+import type { Logger } from '../log/logger.ts';
+import type { InstanceState, StartFailure } from './instance-lifecycle.ts';
+
+export interface Supervised {
+  readonly service: ServiceConfig;
+  readonly index: number;
+  readonly generation: number;
+  readonly log: Logger;
+  readonly pid: number | undefined;
+  readonly state: InstanceState;
+  readonly readySince: number | undefined;
+  readonly lastStatus: string | undefined;
+  readonly name: string;
+  /** Settles once the process is gone and its output written. */
+  readonly done: Promise<void>;
+  start(): void;
+  stop(): void;
+  kill(): void;
+  forward(signal: NodeJS.Signals): void;
+}
+
+export interface SupervisedEvents {
+  ready?(instance: Supervised): void;
+  startFailed?(instance: Supervised, failure: StartFailure): void;
+  exited?(instance: Supervised, state: Extract<InstanceState, { phase: 'exited' }>): void;
+}
+
+export type SpawnInstance = (service: ServiceConfig, index: number, generation: number, events: SupervisedEvents) => Supervised;

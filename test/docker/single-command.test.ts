@@ -1,0 +1,118 @@
+// The image's entrypoint is `node /init.js`: single-command mode with `docker run IMAGE -- CMD`,
+// and a bad BATON_* variable in supervisor mode, as a user of the image sees them.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LABEL, buildImages, docker, processes, requireDocker, uniqueName, waitForState, type Images } from './helpers.ts';
+
+const NAME = uniqueName('single-command');
+let images: Images;
+let containers = 0;
+
+before(async () => {
+  await requireDocker();
+  images = await buildImages(NAME);
+});
+
+after(async () => {
+  const { stdout } = await docker(['ps', '--all', '--quiet', '--filter', `label=${LABEL}=${NAME}`], { check: false });
+  const leftover = stdout.split('\n').filter(Boolean);
+  if (leftover.length) await docker(['rm', '--force', ...leftover], { check: false });
+  await images?.remove();
+});
+
+/** `docker run` to the container's end: its exit code and its output (`docker logs`). */
+async function runContainer(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const name = `${NAME}-${++containers}`;
+  const envArgs = Object.entries(env).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
+  try {
+    const run = await docker(['run', '--name', name, '--label', `${LABEL}=${NAME}`, ...envArgs, images.app, ...args], { check: false, timeoutMs: 60_000 });
+    const logs = await docker(['logs', name]);
+    return { code: run.code, stdout: logs.stdout, stderr: logs.stderr };
+  } finally {
+    await docker(['rm', '--force', name], { check: false });
+  }
+}
+
+/** Polls ps (with a deadline) until the init has spawned its child. */
+async function waitForChild(container: string, args: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!(await processes(container)).some((p) => p.ppid === 1 && p.args === args)) {
+    if (Date.now() > deadline) throw new Error(`${container}: no child "${args}" of PID 1 after 20 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('single-command mode in a container', () => {
+  test('the child exit code is the container exit code', async () => {
+    const exit = await runContainer(['--', 'sh', '-c', 'echo hello; exit 3']);
+    assert.equal(exit.code, 3, exit.stderr);
+    assert.equal(exit.stdout, 'hello\n');
+  });
+
+  test('a child killed by a signal gives 128+N', async () => {
+    const exit = await runContainer(['--', 'sh', '-c', 'kill -TERM $$']);
+    assert.equal(exit.code, 143, exit.stderr);
+  });
+
+  test('a missing command exits 127 and docker logs names it', async () => {
+    const exit = await runContainer(['--', 'no-such-command-here', 'arg']);
+    assert.equal(exit.code, 127);
+    assert.match(exit.stderr, /no-such-command-here/);
+  });
+
+  test('docker stop reaches the child: SIGTERM is forwarded, the child dies of it (143), not of the SIGKILL after the timeout', async () => {
+    const name = `${NAME}-${++containers}`;
+    try {
+      await docker(['run', '--detach', '--name', name, '--label', `${LABEL}=${NAME}`, images.app, '--', 'sleep', '300']);
+      // A signal that reaches PID 1 before Node has installed its handlers is dropped by the kernel.
+      await waitForChild(name, 'sleep 300');
+      await docker(['stop', '--time', '20', name], { timeoutMs: 40_000 });
+      assert.equal(await waitForState(name, '{{.State.Status}}', (status) => status === 'exited'), 'exited');
+      assert.equal((await docker(['inspect', '--format', '{{.State.ExitCode}}', name])).stdout.trim(), '143');
+    } finally {
+      await docker(['rm', '--force', name], { check: false });
+    }
+  });
+
+  test('orphans made inside the container are reaped: they come to PID 1 and leave no zombie', async () => {
+    const name = `${NAME}-${++containers}`;
+    try {
+      await docker(['run', '--detach', '--name', name, '--label', `${LABEL}=${NAME}`, images.app, '--', 'sleep', '300']);
+      await waitForChild(name, 'sleep 300');
+      // A burst of 200 orphans: a shell starts 200 sleeps in the background and exits at once,
+      // leaving them to the init; they all end together 3 s later.
+      await docker(['exec', name, 'sh', '-c', 'i=0; while [ $i -lt 200 ]; do sleep 3 & i=$((i+1)); done']);
+      const orphans = (await processes(name)).filter((p) => p.args === 'sleep 3');
+      assert.equal(orphans.length, 200, 'not every orphan was there when ps looked');
+      assert.ok(orphans.every((p) => p.ppid === 1), `orphans not adopted by PID 1: ${JSON.stringify(orphans)}`);
+      // Wait (polling ps, with a deadline) until every orphan has exited; none may stay a zombie.
+      const deadline = Date.now() + 20_000;
+      let left = orphans;
+      while (left.length > 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        left = (await processes(name)).filter((p) => p.args === 'sleep 3' || p.stat.startsWith('Z'));
+      }
+      assert.deepEqual(left, [], 'orphans still there, or zombies');
+      const all = await processes(name);
+      assert.deepEqual(all.filter((p) => p.stat.startsWith('Z')), []);
+      assert.ok(all.some((p) => p.pid === 1 && /node \/init\.js/.test(p.args)), JSON.stringify(all));
+    } finally {
+      await docker(['rm', '--force', name], { check: false });
+    }
+  });
+});
+
+describe('supervisor mode configuration errors', () => {
+  test('a bad BATON_* variable: exit 2, and docker logs names the variable; nothing is spawned', async () => {
+    const exit = await runContainer([], { BATON_WEB_COMMAND: 'node examples/web.mjs', BATON_WEB_CONUT: '2' });
+    assert.equal(exit.code, 2, exit.stderr);
+    assert.match(exit.stderr, /BATON_WEB_CONUT/);
+    assert.doesNotMatch(exit.stdout, /listening/);
+  });
+
+  test('a bad value: exit 2 naming the variable', async () => {
+    const exit = await runContainer([], { BATON_WEB_COMMAND: 'node examples/web.mjs', BATON_WEB_COUNT: 'two' });
+    assert.equal(exit.code, 2, exit.stderr);
+    assert.match(exit.stderr, /BATON_WEB_COUNT/);
+  });
+});
