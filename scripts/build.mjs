@@ -26,6 +26,43 @@ const koffiNative = {
   },
 };
 
+// Packages that single-command mode never runs (execa spawns the services of supervisor
+// mode; pino loads only once something is logged) are bundled separately and embedded
+// in init.js as strings, compiled on first use. V8 skims a string literal far faster
+// than it pre-parses the same code, so Node's start-up does not pay for them.
+const DEFERRED = ['execa', 'pino'];
+
+async function bundleAsString(name) {
+  const result = await build({
+    stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: '.', loader: 'js' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    minify: true,
+    legalComments: 'none',
+    write: false,
+  });
+  return result.outputFiles[0].text;
+}
+
+const deferredSources = Object.fromEntries(await Promise.all(DEFERRED.map(async (name) => [name, await bundleAsString(name)])));
+
+const deferred = {
+  name: 'deferred',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${DEFERRED.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'deferred' }));
+    b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
+      loader: 'js',
+      contents: [
+        `const source = ${JSON.stringify(deferredSources[args.path])};`,
+        'const wrapper = require("node:vm").runInThisContext(`(function (exports, require, module) {${source}\n})`, { filename: ' + JSON.stringify(`init.js (bundled ${args.path})`) + ' });',
+        'wrapper(module.exports, require, module);',
+      ].join('\n'),
+    }));
+  },
+};
+
 await build({
   entryPoints: ['src/init.ts'],
   outfile: 'dist/init.js',
@@ -39,5 +76,5 @@ await build({
   keepNames: false,
   legalComments: 'none',
   define: { BATON_VERSION: JSON.stringify(pkg.version) },
-  plugins: [koffiNative],
+  plugins: [koffiNative, deferred],
 });
