@@ -15,7 +15,7 @@ export function formatPlan(config: SupervisorConfig): string {
     row('log format', globals.logFormat),
     row('output', globals.output),
     row('max restarts', String(globals.maxRestarts)),
-    row('control socket', globals.controlSocket ?? 'none'),
+    row('control socket', globals.controlSocket ?? '/run/baton/control.sock (a private temp folder when /run is not writable)'),
   ];
   for (const service of services) lines.push('', ...serviceLines(service));
   return `${lines.join('\n')}\n`;

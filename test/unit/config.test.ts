@@ -607,7 +607,7 @@ describe('formatPlan', () => {
 
   test('defaults are spelled out', () => {
     const plan = formatPlan(valid(WEB));
-    assert.match(plan, /^ {2}control socket {2}none$/m);
+    assert.match(plan, /^ {2}control socket {2}\/run\/baton\/control\.sock \(a private temp folder when \/run is not writable\)$/m);
     assert.match(plan, /^ {2}readiness {7}none$/m);
     assert.match(plan, /^ {2}user {12}the init's$/m);
     assert.match(plan, /^ {2}listen {10}none$/m);
