@@ -3,20 +3,12 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers/init-process.ts';
+import { createServer } from 'node:net';
+import { freePort } from './helpers/net.ts';
 import { service, supervise, type Supervised } from './helpers/supervisor.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 function tempFile(name: string): string {
   return join(mkdtempSync(join(tmpdir(), 'baton-reload-')), name);

@@ -3,19 +3,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { runInit } from './helpers/init-process.ts';
+import { freePort } from './helpers/net.ts';
 import { cleanBase, service, supervise } from './helpers/supervisor.ts';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('start', () => {
   test('two services with counts start in parallel, each instance ready, then the generation runs', async () => {

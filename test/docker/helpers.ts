@@ -3,7 +3,6 @@
 // They need a running Docker engine and a Node base image: scripts/docker-setup.sh.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -142,15 +141,7 @@ export function uniqueName(file: string): string {
   return `baton-test-${file}-${process.pid}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 }
 
-/** A TCP port free on 127.0.0.1 right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort } from '../helpers/net.ts';
 
 export type LogRecord = Record<string, unknown> & { msg?: string };
 
