@@ -12,7 +12,6 @@ const WEXITED = 4;
 const WNOWAIT = 0x01000000;
 const PR_SET_PDEATHSIG = 1;
 const PR_SET_CHILD_SUBREAPER = 36;
-const PR_GET_CHILD_SUBREAPER = 37;
 const SIG_BLOCK = 0;
 const SIG_SETMASK = 2;
 const SIGINFO_SIZE = 128;
@@ -26,7 +25,6 @@ const FD_CLOEXEC = 1;
 const waitidFn = libc.func('int waitid(int idtype, int id, void *info, int options)');
 const waitpidFn = libc.func('int waitpid(int pid, void *status, int options)');
 const prctlFn = libc.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
-const prctlOutFn = libc.func('int prctl(int option, _Out_ int *arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
 const setpgidFn = libc.func('int setpgid(int pid, int pgid)');
 const tcsetpgrpFn = libc.func('int tcsetpgrp(int fd, int pgrp)');
 // The handler as an integer: SIG_DFL is 0 and SIG_IGN is 1, no JavaScript function is ever installed.
@@ -74,12 +72,6 @@ export function reapPid(pid: number): boolean {
 
 export function setChildSubreaper(): void {
   check('prctl(PR_SET_CHILD_SUBREAPER)', prctlFn(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
-}
-
-export function isChildSubreaper(): boolean {
-  const flag = [0];
-  check('prctl(PR_GET_CHILD_SUBREAPER)', prctlOutFn(PR_GET_CHILD_SUBREAPER, flag, 0, 0, 0));
-  return flag[0] !== 0;
 }
 
 export function setParentDeathSignal(signal: number): void {
