@@ -1,7 +1,8 @@
 // Measuring helpers: medians, process start and /proc readings.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -18,7 +19,7 @@ export function percentile(values: number[], p: number): number {
 export function timeRun(argv: string[], env?: NodeJS.ProcessEnv): number {
   const [file, ...args] = argv as [string, ...string[]];
   const start = process.hrtime.bigint();
-  const result = spawnSync(file, args, { stdio: 'ignore', env: env ?? process.env });
+  const result = spawnSync(file, args, { stdio: 'ignore', env: env ?? process.env, timeout: 30_000, killSignal: 'SIGKILL' });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e6;
   if (result.status !== 0) throw new Error(`${argv.join(' ')} exited ${result.status}`);
   return elapsed;
@@ -56,9 +57,15 @@ export function cpuMs(pid: number): number {
   return (ticks * 1000) / 100; // USER_HZ is 100 on Linux
 }
 
-export function start(argv: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+/** Every process start() started that has not exited yet: killed if the bench itself is interrupted. */
+export const LIVE = new Set<ChildProcess>();
+
+export function start(argv: string[], env?: NodeJS.ProcessEnv, stdio: StdioOptions = ['ignore', 'pipe', 'inherit']): ChildProcess {
   const [file, ...args] = argv as [string, ...string[]];
-  return spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'], env: env ?? process.env });
+  const child = spawn(file, args, { stdio, env: env ?? process.env });
+  LIVE.add(child);
+  child.once('exit', () => LIVE.delete(child));
+  return child;
 }
 
 export async function stop(child: ChildProcess): Promise<void> {
@@ -70,4 +77,49 @@ export async function stop(child: ChildProcess): Promise<void> {
 
 export async function sleep(ms: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `check` every 10 ms until it returns a value other than undefined; throws after `timeoutMs`, naming `what`. */
+export async function until<T>(check: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Settles like `promise`, or rejects after `timeoutMs`, naming `what`. */
+export async function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on at this moment. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no TCP port for 127.0.0.1');
+  return address.port;
+}
+
+/** The CLOCK_MONOTONIC nanoseconds written by bench/fixtures/service.mjs, one file per process: `ready-PID`, `exit-PID`. */
+export function readStamps(dir: string, kind: 'ready' | 'exit'): bigint[] {
+  return readdirSync(dir)
+    .filter((name) => name.startsWith(`${kind}-`))
+    .map((name) => readFileSync(`${dir}/${name}`, 'utf8').trim())
+    .filter((text) => text !== '')
+    .map((text) => BigInt(text));
 }

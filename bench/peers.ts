@@ -23,3 +23,16 @@ export const INITS: Init[] = [
 
 /** Prefix that makes the first word PID 1 of a new PID namespace. */
 export const AS_PID1 = ['unshare', '--fork', '--pid', '--mount-proc', '--kill-child'];
+
+/**
+ * pm2 (a dev dependency, run from node_modules/.bin with this Node): a peer only where
+ * several services run under one init (pm2-runtime) and for reloads (pm2 cluster mode).
+ */
+export const PM2 = {
+  cli: `${ROOT}node_modules/.bin/pm2`,
+  runtime: `${ROOT}node_modules/.bin/pm2-runtime`,
+};
+export const PM2_INSTALLED = installed(PM2.cli) && installed(PM2.runtime);
+
+/** The peer columns of the table, in order: the single-command inits, then pm2. */
+export const PEERS: string[] = [...INITS.filter((init) => init.name !== 'baton').map((init) => init.name), 'pm2'];

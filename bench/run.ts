@@ -2,25 +2,35 @@
 // times; prints one markdown table of medians with baton's ratio to each peer, and
 // writes the raw numbers to bench/results.json.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { AS_PID1, INITS, ROOT, type Init } from './peers.ts';
-import { cpuMs, firstChild, median, percentile, rssKiB, sleep, start, stop, timeRun } from './measure.ts';
+import { join } from 'node:path';
+import { AS_PID1, INITS, PEERS, PM2, PM2_INSTALLED, ROOT, type Init } from './peers.ts';
+import { cpuMs, firstChild, freePort, LIVE, median, percentile, readStamps, rssKiB, sleep, start, stop, timeRun, until, withTimeout } from './measure.ts';
+import { answeringProcesses, CONNECTIONS, load, type LoadSummary } from './load.ts';
+import { batonEnv, batonReload, INIT_JS, LOG_DIR, Namespace, pm2, pm2Env, SERVICE, tempDir, WEB, type LogRecord } from './supervised.ts';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const QUIET = { ...process.env, TINI_VERBOSITY: '0' };
 
+/** The runs of one init in one row; `missing`: the init is not installed here; `n/a`: the scenario does not apply to it. */
+type Cell = number[] | 'missing' | 'n/a';
+
 interface Row {
   scenario: string;
   unit: string;
-  /** Lower is better for every row here. */
-  values: Record<string, number[] | undefined>;
+  /** Lower is better for every row here. A peer absent from `values` is `n/a`. */
+  values: Record<string, Cell>;
   floor?: number[];
 }
 
 const rows: Row[] = [];
+/** Printed under the table. */
+const notes: string[] = [];
+/** Written to results.json beside the rows: what the medians do not show. */
+const details: Record<string, unknown> = {};
 
 function runsOf<T>(count: number, fn: (run: number) => Promise<T>): Promise<T[]> {
   return (async () => {
@@ -30,9 +40,9 @@ function runsOf<T>(count: number, fn: (run: number) => Promise<T>): Promise<T[]>
   })();
 }
 
-async function eachInit(fn: (init: Init, argv: (command: string[]) => string[]) => Promise<number[]>): Promise<Record<string, number[] | undefined>> {
-  const values: Record<string, number[] | undefined> = {};
-  for (const init of INITS) values[init.name] = init.argv ? await fn(init, init.argv) : undefined;
+async function eachInit(fn: (init: Init, argv: (command: string[]) => string[]) => Promise<number[]>): Promise<Record<string, Cell>> {
+  const values: Record<string, Cell> = {};
+  for (const init of INITS) values[init.name] = init.argv ? await fn(init, init.argv) : 'missing';
   return values;
 }
 
@@ -68,7 +78,7 @@ async function idleCpu(): Promise<void> {
   const started = await Promise.all(INITS.filter((init) => init.argv).map(async (init) => ({ init, ...(await startAsPid1(init.argv?.(['sleep', '1000']) ?? [])) })));
   const before = started.map(({ pid1 }) => cpuMs(pid1));
   await sleep(10_000);
-  const values: Record<string, number[] | undefined> = Object.fromEntries(INITS.map((init) => [init.name, undefined]));
+  const values: Record<string, Cell> = Object.fromEntries(INITS.map((init): [string, Cell] => [init.name, 'missing']));
   started.forEach(({ init, pid1 }, index) => {
     values[init.name] = [((cpuMs(pid1) - (before[index] ?? 0)) / 10_000) * 100];
   });
@@ -91,18 +101,22 @@ async function reaping(): Promise<void> {
   const factory = `${ROOT}.cache/orphans`;
   mkdirSync(`${ROOT}.cache`, { recursive: true });
   execFileSync('cc', ['-O2', '-o', factory, `${ROOT}bench/fixtures/orphans.c`]);
-  const clear: Record<string, number[] | undefined> = {};
-  const peak: Record<string, number[] | undefined> = {};
+  const clear: Record<string, Cell> = {};
+  const peak: Record<string, Cell> = {};
   for (const init of INITS) {
     if (!init.argv) {
-      clear[init.name] = peak[init.name] = undefined;
+      clear[init.name] = peak[init.name] = 'missing';
       continue;
     }
     const results = await runsOf(RUNS, async () => {
       const child = start([...AS_PID1, ...init.argv!([factory, '10000'])], QUIET);
       const lines = createInterface({ input: child.stdout! });
-      const [line] = (await once(lines, 'line')) as [string];
-      await stop(child);
+      let line: string;
+      try {
+        [line] = (await withTimeout(once(lines, 'line'), 60_000, `the reaping result under ${init.name}`)) as [string];
+      } finally {
+        await stop(child);
+      }
       return JSON.parse(line) as { peak: number; clear_ms: number; left: number };
     });
     clear[init.name] = results.map((r) => (r.left > 0 ? Infinity : r.clear_ms));
@@ -114,30 +128,269 @@ async function reaping(): Promise<void> {
 
 async function signalLatency(): Promise<void> {
   const SIGNALS = 300;
-  const med: Record<string, number[] | undefined> = {};
-  const p99: Record<string, number[] | undefined> = {};
+  const med: Record<string, Cell> = {};
+  const p99: Record<string, Cell> = {};
   for (const init of INITS) {
     if (!init.argv) {
-      med[init.name] = p99[init.name] = undefined;
+      med[init.name] = p99[init.name] = 'missing';
       continue;
     }
     const child = start([...AS_PID1, ...init.argv(['python3', `${ROOT}bench/fixtures/signal-echo.py`])], QUIET);
-    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    await lines.next(); // ready
-    const pid1 = await firstChild(child.pid ?? -1);
     const latencies: number[] = [];
-    for (let i = 0; i < SIGNALS; i++) {
-      const sent = process.hrtime.bigint();
-      process.kill(pid1, 'SIGUSR1');
-      const { value } = await lines.next();
-      latencies.push(Number(BigInt(String(value)) - sent) / 1e6);
+    try {
+      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+      // Each line is awaited for 5 s at most: a lost signal ends the run instead of hanging it.
+      const next = async (what: string): Promise<string> => {
+        const { value, done } = await withTimeout(lines.next(), 5_000, `${what} from ${init.name}`);
+        if (done === true) throw new Error(`signal-echo.py under ${init.name} ended while the bench waited for ${what}`);
+        return String(value);
+      };
+      await next('ready');
+      const pid1 = await firstChild(child.pid ?? -1);
+      for (let i = 0; i < SIGNALS; i++) {
+        const sent = process.hrtime.bigint();
+        process.kill(pid1, 'SIGUSR1');
+        latencies.push(Number(BigInt(await next(`the echo of SIGUSR1 number ${i + 1}`)) - sent) / 1e6);
+      }
+    } finally {
+      await stop(child);
     }
-    await stop(child);
     med[init.name] = [median(latencies)];
     p99[init.name] = [percentile(latencies, 99)];
   }
   rows.push({ scenario: `5. signal forwarding, median of ${SIGNALS}`, unit: 'ms', values: med });
   rows.push({ scenario: `5. signal forwarding, p99 of ${SIGNALS}`, unit: 'ms', values: p99 });
+}
+
+/** 6-8 run 2 services x 4 (stop) or 4 instances (reloads), under baton's supervisor mode and pm2. */
+const STOP_SERVICES = ['A', 'B'];
+const INSTANCES = 4;
+
+/** Starts 2 services x 4 instances under `kind` as PID 1, waits until all are ready, SIGTERMs PID 1 and times its exit. */
+async function stopRun(kind: 'baton' | 'pm2'): Promise<{ stopMs: number; beyondMs: number }> {
+  const dir = tempDir();
+  const stamps = join(dir, 'stamps');
+  mkdirSync(stamps);
+  const expected = STOP_SERVICES.length * INSTANCES;
+  let init: Namespace | undefined;
+  try {
+    if (kind === 'baton') {
+      const service = { COMMAND: JSON.stringify([process.execPath, SERVICE]), COUNT: String(INSTANCES), READY: 'notify' };
+      const services = Object.fromEntries(STOP_SERVICES.map((name) => [name, service]));
+      init = new Namespace([process.execPath, INIT_JS], batonEnv(services, join(dir, 'control.sock'), { BENCH_STAMPS: stamps }));
+    } else {
+      // pm2's default stop signal is SIGINT (the fixture exits at once on it as on SIGTERM); fork mode, as baton spawns.
+      const ecosystem = join(dir, 'ecosystem.json');
+      const apps = STOP_SERVICES.map((name) => ({ name: name.toLowerCase(), script: SERVICE, instances: INSTANCES, exec_mode: 'fork', env: { BENCH_STAMPS: stamps } }));
+      writeFileSync(ecosystem, JSON.stringify({ apps }));
+      init = new Namespace([process.execPath, PM2.runtime, ecosystem], pm2Env(dir, { BENCH_STAMPS: stamps }));
+    }
+    const running = init;
+    await until(
+      () => {
+        if (!running.alive) throw new Error(`${kind} exited before its services were ready; last log lines:\n${running.lines.slice(-10).join('\n')}`);
+        return readStamps(stamps, 'ready').length >= expected ? true : undefined;
+      },
+      30_000,
+      `the ${expected} services under ${kind} to be ready`,
+    );
+    if (kind === 'baton') await init.record((record) => record.msg === 'generation 1 is running', 10_000, 'generation 1 to run');
+    await sleep(300); // whatever the init does right after its start is over
+    const pid1 = await init.pid1();
+    const sent = process.hrtime.bigint();
+    process.kill(pid1, 'SIGTERM');
+    await withTimeout(init.exited, 30_000, `${kind} to exit after SIGTERM`);
+    const exitedAt = init.exitedAt ?? process.hrtime.bigint();
+    const exits = readStamps(stamps, 'exit');
+    if (exits.length !== expected) throw new Error(`${kind}: ${exits.length} of ${expected} services recorded their exit`);
+    const last = exits.reduce((a, b) => (b > a ? b : a));
+    return { stopMs: Number(exitedAt - sent) / 1e6, beyondMs: Number(exitedAt - last) / 1e6 };
+  } finally {
+    if (init) {
+      await init.kill();
+      init.saveLog(`6-graceful-stop-${kind}`);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function gracefulStop(): Promise<void> {
+  const stopMs: Record<string, Cell> = {};
+  const beyondMs: Record<string, Cell> = {};
+  for (const kind of ['baton', 'pm2'] as const) {
+    if (kind === 'pm2' && !PM2_INSTALLED) {
+      stopMs.pm2 = beyondMs.pm2 = 'missing';
+      continue;
+    }
+    const results = await runsOf(RUNS, () => stopRun(kind));
+    stopMs[kind] = results.map((result) => result.stopMs);
+    beyondMs[kind] = results.map((result) => result.beyondMs);
+  }
+  rows.push({ scenario: '6. graceful stop, 2 services x 4: SIGTERM to init exited', unit: 'ms', values: stopMs });
+  rows.push({ scenario: "6. graceful stop minus the slowest child's own exit", unit: 'ms', values: beyondMs });
+  notes.push(
+    `6: baton in supervisor mode (BATON_A/B_COMMAND, COUNT=${INSTANCES}, READY=notify) against pm2-runtime with an ecosystem of 2 apps x ${INSTANCES} (fork mode, its default SIGINT stop signal), each as PID 1; ` +
+      'the children (bench/fixtures/service.mjs) exit at once on SIGTERM or SIGINT and write process.hrtime.bigint() (CLOCK_MONOTONIC) just before; ' +
+      "the init's exit is when the bench sees unshare exit. tini, dumb-init and catatonit run one command only: n/a.",
+  );
+}
+
+const RELOADS = 20;
+/** Each reload run stops after this long even if its reloads have not all run. */
+const RELOAD_RUN_LIMIT_MS = 100_000;
+
+interface ReloadRun {
+  reloads: LoadSummary;
+  steady: LoadSummary;
+  /** Wall time of each reload command. */
+  reloadMs: number[];
+  failedReloads: string[];
+}
+
+/** A 2 s warm-up, then load while RELOADS reloads run back to back, then a steady run of the same length. */
+async function underLoad(port: number, reload: () => Promise<{ ok: boolean; ms: number; detail: string }>): Promise<ReloadRun> {
+  await load(port, 2);
+  const reloadMs: number[] = [];
+  const failedReloads: string[] = [];
+  const began = Date.now();
+  const reloads = await load(port, async () => {
+    for (let i = 0; i < RELOADS && Date.now() - began < RELOAD_RUN_LIMIT_MS; i++) {
+      const outcome = await reload();
+      reloadMs.push(outcome.ms);
+      if (!outcome.ok) failedReloads.push(outcome.detail);
+    }
+  });
+  if (reloadMs.length < RELOADS) failedReloads.push(`only ${reloadMs.length} of ${RELOADS} reloads ran within ${RELOAD_RUN_LIMIT_MS / 1000} s`);
+  const steady = await load(port, reloads.seconds);
+  return { reloads, steady, reloadMs, failedReloads };
+}
+
+async function batonUnderLoad(): Promise<ReloadRun> {
+  const dir = tempDir();
+  const port = await freePort();
+  const socket = join(dir, 'control.sock');
+  const web = { COMMAND: JSON.stringify([process.execPath, WEB]), COUNT: String(INSTANCES), READY: 'notify', LISTEN: `127.0.0.1:${port}` };
+  const init = new Namespace([process.execPath, INIT_JS], batonEnv({ WEB: web }, socket));
+  try {
+    await init.record((record) => record.msg === 'generation 1 is running', 30_000, 'generation 1 to run');
+    const run = await underLoad(port, async () => {
+      const outcome = await batonReload(socket);
+      return { ok: outcome.committed, ms: outcome.wallMs, detail: outcome.detail };
+    });
+    details['7. baton, request to commit of each reload (ms, its log)'] = init.records.filter((record) => record.msg?.startsWith('reload committed') === true).map((record) => record.ms);
+    details['7. baton, spawn to ready of each new instance under load (ms, its log)'] = init.records.filter((record) => record.msg === 'ready' && (record.generation ?? 1) > 1).map((record) => record.ms);
+    return run;
+  } finally {
+    await init.kill();
+    init.saveLog('7-reload-under-load-baton');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function pm2UnderLoad(): Promise<ReloadRun> {
+  const dir = tempDir();
+  const port = await freePort();
+  const env = pm2Env(dir, { PORT: String(port), HOST: '127.0.0.1' });
+  // `pm2 start` forks pm2's daemon off and returns; the daemon stays in the namespace (PID 1
+  // becomes a bounded sleep), so killing the namespace kills it whatever happens.
+  const init = new Namespace(['/bin/sh', '-c', '"$0" "$1" start "$2" -i "$3" --name web >&2 && exec sleep 600', process.execPath, PM2.cli, WEB, String(INSTANCES)], env);
+  try {
+    await answeringProcesses(port, INSTANCES, 30_000);
+    return await underLoad(port, async () => {
+      try {
+        return { ok: true, ms: await pm2(['reload', 'web'], env), detail: '' };
+      } catch (error) {
+        return { ok: false, ms: NaN, detail: (error as Error).message };
+      }
+    });
+  } finally {
+    if (init.alive) await pm2(['kill'], env, 20_000).catch((error: unknown) => process.stderr.write(`bench: pm2 kill: ${(error as Error).message}\n`));
+    await init.kill();
+    init.saveLog('7-reload-under-load-pm2');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function reloadUnderLoad(): Promise<void> {
+  const runs: Record<string, ReloadRun | 'missing'> = { baton: await batonUnderLoad(), pm2: PM2_INSTALLED ? await pm2UnderLoad() : 'missing' };
+  const values = (pick: (run: ReloadRun) => number): Record<string, Cell> =>
+    Object.fromEntries(Object.entries(runs).map(([name, run]): [string, Cell] => [name, run === 'missing' ? 'missing' : [pick(run)]]));
+  const during = `7. ${RELOADS} reloads under load`;
+  rows.push({ scenario: `${during}: failed requests (errors + timeouts + non-2xx + lost)`, unit: 'requests', values: values((run) => run.reloads.failed) });
+  rows.push({ scenario: `${during}: p50 latency`, unit: 'ms', values: values((run) => run.reloads.p50) });
+  rows.push({ scenario: `${during}: p99 latency`, unit: 'ms', values: values((run) => run.reloads.p99) });
+  rows.push({ scenario: '7. steady load, same length, no reload: failed requests', unit: 'requests', values: values((run) => run.steady.failed) });
+  rows.push({ scenario: '7. steady load: p50 latency', unit: 'ms', values: values((run) => run.steady.p50) });
+  rows.push({ scenario: '7. steady load: p99 latency', unit: 'ms', values: values((run) => run.steady.p99) });
+  rows.push({ scenario: '7. p99 during reloads / steady p99', unit: 'x', values: values((run) => run.reloads.p99 / run.steady.p99) });
+  const describe = (name: string, run: ReloadRun | 'missing'): string => {
+    if (run === 'missing') return `${name}: missing`;
+    const failed = run.failedReloads.length === 0 ? 'all committed' : `${run.failedReloads.length} failed: ${run.failedReloads.join('; ')}`;
+    const rate = (summary: LoadSummary): string => `${Math.round(summary.requests / summary.seconds)}/s`;
+    return (
+      `${name}: ${run.reloadMs.length} reloads in ${run.reloads.seconds} s (median ${format(median(run.reloadMs))} ms per reload command, ${failed}); ` +
+      `${run.reloads.requests} responses during reloads (${rate(run.reloads)}; ${run.reloads.errors} errors of which ${run.reloads.timeouts} timeouts, ${run.reloads.non2xx} non-2xx, ${run.reloads.lost} lost; ` +
+      `${run.reloads.closedByServer} connections closed by the server after \`Connection: close\`; max latency ${run.reloads.max} ms), ` +
+      `${run.steady.requests} in the steady run (${rate(run.steady)}, max latency ${run.steady.max} ms)`
+    );
+  };
+  notes.push(
+    `7: once per init, not ${RUNS} times (${RELOADS} reloads back to back, each waiting for its outcome, then a steady run as long), to stay within 5 minutes: single runs, not medians. ` +
+      `examples/web.mjs x ${INSTANCES}; autocannon in the bench process, ${CONNECTIONS} keep-alive connections to 127.0.0.1, one request at a time each; latencies in whole ms; a 2 s warm-up first. ` +
+      "autocannon is made to honour `Connection: close` and to count as lost a request left unanswered on a connection that closed without an error (bench/load.ts): " +
+      'stock autocannon 9 sends the next request on a connection the server said it would close, loses it silently and then times every later response of that connection from an earlier request. ' +
+      `baton: BATON_WEB_LISTEN (the init holds the socket), READY=notify, \`node dist/init.js --reload\` (blue-green: the new generation must be ready before the old one drains). ` +
+      `pm2: \`pm2 start examples/web.mjs -i ${INSTANCES}\` (cluster mode, PORT), \`pm2 reload web\` with pm2's defaults: it replaces the workers two at a time, takes a new worker's 'listening' event as ready ` +
+      "(it waits for the app's own readiness only with wait_ready; listen_timeout, 3000 ms, is the backstop), then stops the old worker with SIGINT (kill_signal), SIGKILL 1600 ms later (kill_timeout); " +
+      'examples/web.mjs drains on SIGTERM only, so SIGINT ends it at once with its connections open. ' +
+      `${describe('baton', runs.baton ?? 'missing')}; ${describe('pm2', runs.pm2 ?? 'missing')}.`,
+  );
+  details['7'] = runs;
+}
+
+async function reloadCost(): Promise<void> {
+  const SAMPLES = 10;
+  const DELAY_MS = 200;
+  const dir = tempDir();
+  const socket = join(dir, 'control.sock');
+  const service = { COMMAND: JSON.stringify([process.execPath, SERVICE]), COUNT: String(INSTANCES), READY: 'notify' };
+  const init = new Namespace([process.execPath, INIT_JS], batonEnv({ SVC: service }, socket, { BENCH_READY_DELAY_MS: String(DELAY_MS) }));
+  const total: number[] = [];
+  const slowest: number[] = [];
+  const cost: number[] = [];
+  const switchCost: number[] = [];
+  const msOf = (record: LogRecord): number => (typeof record.ms === 'number' ? record.ms : NaN);
+  try {
+    await init.record((record) => record.msg === 'generation 1 is running', 30_000, 'generation 1 to run');
+    for (let i = 0; i < SAMPLES; i++) {
+      const outcome = await batonReload(socket);
+      const generation = outcome.generation;
+      if (!outcome.committed || generation === undefined) throw new Error(`reload ${i + 1} did not commit: ${outcome.detail}`);
+      const ofGeneration = (record: LogRecord): boolean => record.generation === generation;
+      const committed = await init.record((record) => ofGeneration(record) && record.msg?.startsWith('reload committed') === true, 5_000, `generation ${generation} to commit`);
+      const live = await init.record((record) => ofGeneration(record) && record.msg?.startsWith(`generation ${generation} is ready`) === true, 5_000, `generation ${generation} to be ready`);
+      const ready = init.records.filter((record) => ofGeneration(record) && record.msg === 'ready').map(msOf);
+      if (ready.length !== INSTANCES) throw new Error(`generation ${generation}: ${ready.length} ready records, not ${INSTANCES}`);
+      const last = Math.max(...ready);
+      total.push(msOf(committed));
+      slowest.push(last);
+      cost.push(msOf(committed) - last);
+      switchCost.push(msOf(live) - last);
+    }
+  } finally {
+    await init.kill();
+    init.saveLog('8-reload-cost-baton');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  rows.push({ scenario: "8. reload cost: request to commit minus the slowest new instance's ready time", unit: 'ms', values: { baton: cost } });
+  rows.push({ scenario: '8. reload: request to commit', unit: 'ms', values: { baton: total } });
+  rows.push({ scenario: `8. reload: slowest new instance's ready time (spawn to notify, ${DELAY_MS} ms of it built in)`, unit: 'ms', values: { baton: slowest } });
+  notes.push(
+    `8: baton only (no peer reports when its reload commits): one init, ${INSTANCES} instances of bench/fixtures/service.mjs that notify ready ${DELAY_MS} ms after they start and exit at once on SIGTERM, ${SAMPLES} reloads by \`--reload\`, medians of the ${SAMPLES}; ` +
+      "from the init's JSON log: `reload committed` ms minus the largest `ms` of the new generation's `ready` records (each from the instance's spawn to its notification). " +
+      `Commit includes stopping the old generation; up to the switch-over (\`generation N is ready\`) the cost is ${format(median(switchCost))} ms.`,
+  );
+  details['8'] = { total, slowest, cost, switchCost };
 }
 
 function format(value: number): string {
@@ -147,18 +400,18 @@ function format(value: number): string {
 }
 
 function table(): string {
-  const peers = INITS.filter((init) => init.name !== 'baton').map((init) => init.name);
-  const header = ['scenario', 'unit', 'baton', ...peers.flatMap((peer) => [peer, `baton/${peer}`]), 'bare node', 'baton/node'];
+  const header = ['scenario', 'unit', 'baton', ...PEERS.flatMap((peer) => [peer, `baton/${peer}`]), 'bare node', 'baton/node'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
   for (const row of rows) {
-    const baton = median(row.values.baton ?? []);
-    const cells = [row.scenario, row.unit, format(baton)];
-    for (const peer of peers) {
-      const values = row.values[peer];
-      if (!values) cells.push('missing', '–');
+    const own = row.values.baton ?? 'n/a';
+    const baton = Array.isArray(own) ? median(own) : NaN;
+    const cells = [row.scenario, row.unit, Array.isArray(own) ? format(baton) : own];
+    for (const peer of PEERS) {
+      const cell = row.values[peer] ?? 'n/a';
+      if (!Array.isArray(cell)) cells.push(cell, '–');
       else {
-        const value = median(values);
-        cells.push(format(value), value > 0 ? `${format(baton / value)}x` : '–');
+        const value = median(cell);
+        cells.push(format(value), value > 0 && Number.isFinite(baton) ? `${format(baton / value)}x` : '–');
       }
     }
     if (row.floor) {
@@ -170,15 +423,33 @@ function table(): string {
   return lines.join('\n');
 }
 
-const SCENARIOS: Record<string, () => Promise<void>> = { idleMemory, idleCpu, startUp, reaping, signalLatency };
+// Interrupted: kill every namespace still running (pm2's daemons live inside theirs).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of LIVE) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
+
+const SCENARIOS: Record<string, () => Promise<void>> = { idleMemory, idleCpu, startUp, reaping, signalLatency, gracefulStop, reloadUnderLoad, reloadCost };
 const only = process.argv.slice(2);
 const began = Date.now();
-for (const [name, scenario] of Object.entries(SCENARIOS)) {
-  if (only.length > 0 && !only.includes(name)) continue;
-  process.stderr.write(`bench: ${name}...\n`);
-  await scenario();
+try {
+  for (const [name, scenario] of Object.entries(SCENARIOS)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    const scenarioBegan = Date.now();
+    process.stderr.write(`bench: ${name}...\n`);
+    await scenario();
+    process.stderr.write(`bench: ${name} took ${((Date.now() - scenarioBegan) / 1000).toFixed(1)} s\n`);
+  }
+} finally {
+  // A scenario that failed may have left a namespace running: none outlives the bench.
+  for (const child of LIVE) child.kill('SIGKILL');
 }
-const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.versions.node}, ${RUNS} runs each, ${((Date.now() - began) / 1000).toFixed(0)} s in all`;
-const output = `${table()}\n\nMachine: ${machine}. Medians; lower is better in every row.\n`;
+const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.versions.node}, ${RUNS} runs each unless said otherwise, ${((Date.now() - began) / 1000).toFixed(0)} s in all`;
+notes.unshift(
+  'Cells: `missing` = the peer is not installed here; `n/a` = the scenario does not apply to it. pm2 (pm2-runtime, or pm2 cluster mode) runs Node apps, not `init -- COMMAND`: n/a in 1–5.',
+);
+const output = `${table()}\n\nMachine: ${machine}. Medians; lower is better in every row.\n\n${notes.map((note) => `- ${note}`).join('\n')}\n\nInit logs of the last run of 6–8: ${LOG_DIR}\n`;
 process.stdout.write(output);
-writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, rows }, null, 2)}\n`);
+writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, rows, notes, details }, null, 2)}\n`);
