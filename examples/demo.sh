@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.." || exit 1
 export BATON_WEB_COMMAND='["node", "examples/web.mjs"]'
 export BATON_WEB_COUNT=2
 export BATON_WEB_READY=notify
-export BATON_WEB_LISTEN="${PORT:-8080}"
+export BATON_WEB_LISTEN="127.0.0.1:${PORT:-8080}"
 export BATON_JOBS_COMMAND='node examples/jobs.mjs'
 export BATON_JOBS_READY=notify
 export BATON_LOG_FORMAT="${BATON_LOG_FORMAT:-pretty}"

@@ -89,7 +89,7 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
     rmSync(notifyDir, { recursive: true, force: true });
     process.exit(EXIT_BAD_CONFIG);
   }
-  log.info({ services: config.services.map((service) => service.name), control: controlPath }, `baton supervising ${config.services.map((s) => `${s.name} x${s.count}`).join(', ')}`);
+  log.info({ services: config.services.map((service) => service.name), control: controlPath }, `supervising ${config.services.map((s) => `${s.name} x${s.count}`).join(', ')}`);
 
   const code = await supervisor.run();
   control.close();
