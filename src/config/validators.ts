@@ -60,13 +60,6 @@ export const signal = makeValidator<NodeJS.Signals>(
   }),
 );
 
-export const positiveInt = makeValidator<number>(
-  nonEmpty('a whole number of at least 1', (input) => {
-    if (!/^\d+$/.test(input.trim()) || Number(input) < 1) throw new EnvError(`"${input}" is not a whole number of at least 1`);
-    return Number(input);
-  }),
-);
-
 export const nonNegativeInt = makeValidator<number>(
   nonEmpty('a whole number of at least 0', (input) => {
     if (!/^\d+$/.test(input.trim())) throw new EnvError(`"${input}" is not a whole number of at least 0`);

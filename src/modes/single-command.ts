@@ -10,6 +10,7 @@ import { createLogger, lazyLogger, type LevelWithSilent } from '../log/logger.ts
 import { own } from '../pid1/children.ts';
 import { releaseSignals } from '../pid1/early-signals.ts';
 import { exitCodeForExecError, exitCodeOf } from '../pid1/exit-status.ts';
+import { reapOnSigchld } from '../pid1/reaper.ts';
 import { onForwardableSignals, signalNumber } from '../pid1/signals.ts';
 import { planSpawn } from '../pid1/spawn.ts';
 
@@ -72,24 +73,16 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
   const stopForwarding = onForwardableSignals(forward);
   for (const signal of releaseSignals()) forward(signal);
 
-  // Reaping waits for the event loop's next turn: when the SIGCHLD was our own
-  // child's, the init is about to exit and need not load koffi at all.
-  let reapScheduled = false;
-  process.on('SIGCHLD', () => {
-    if (reapScheduled) return;
-    reapScheduled = true;
-    setImmediate(async () => {
-      reapScheduled = false;
-      // Node has reaped our child already: the init exits next, and an exiting PID 1 takes every zombie with it.
-      if (exited || child.exitCode !== null || child.signalCode !== null) return;
-      sys ??= await import('../pid1/syscalls.ts');
-      const { reapOrphans } = await import('../pid1/reaper.ts');
-      const began = performance.now();
-      const reaped = reapOrphans(sys);
-      log().trace({ count: reaped.length, ms: performance.now() - began }, `reaped ${reaped.length} zombies`);
+  // When the SIGCHLD was our own child's, Node has reaped it by the next turn: the init
+  // exits then, and an exiting PID 1 takes every zombie with it, so koffi need not load.
+  reapOnSigchld(
+    async () => (sys ??= await import('../pid1/syscalls.ts')),
+    (reaped, ms) => {
+      log().trace({ count: reaped.length, ms }, `reaped ${reaped.length} zombies`);
       if (flags.warnOnReap) for (const pid of reaped) log().warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
-    });
-  });
+    },
+    () => exited || child.exitCode !== null || child.signalCode !== null,
+  );
 
   const { exitCode, signal, error } = await ended;
   let code: number;

@@ -10,7 +10,7 @@ import { ControlSocketInUse, startControlServer } from '../control/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { flushOutput } from '../log/output.ts';
 import { releaseSignals } from '../pid1/early-signals.ts';
-import { reapOrphans } from '../pid1/reaper.ts';
+import { reapOnSigchld } from '../pid1/reaper.ts';
 import { signalNumber } from '../pid1/signals.ts';
 import * as sys from '../pid1/syscalls.ts';
 import { openListenSocket, type ListenSocket } from '../pid1/listen-socket.ts';
@@ -67,7 +67,12 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   };
   const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock);
 
-  process.on('SIGCHLD', () => reap(log, flags.warnOnReap));
+  reapOnSigchld(
+    async () => sys,
+    (reaped) => {
+      if (flags.warnOnReap) for (const pid of reaped) log.warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
+    },
+  );
   const onSignal = (signal: NodeJS.Signals): void => {
     if (STOP_SIGNALS.includes(signal)) supervisor.shutdown(signal);
     else if (signal === 'SIGHUP') void supervisor.reload();
@@ -120,18 +125,4 @@ async function openListeners(config: SupervisorConfig, log: Logger): Promise<Map
     process.exit(EXIT_BAD_CONFIG);
   }
   return listeners;
-}
-
-let reapScheduled = false;
-
-/** Reaping waits for the event loop's next turn so that a burst of SIGCHLDs is one pass. */
-function reap(log: Logger, warn: boolean): void {
-  if (reapScheduled) return;
-  reapScheduled = true;
-  setImmediate(() => {
-    reapScheduled = false;
-    for (const pid of reapOrphans(sys)) {
-      if (warn) log.warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
-    }
-  });
 }

@@ -29,6 +29,27 @@ export function reapOrphans(sys: Syscalls): number[] {
   }
 }
 
+/**
+ * Reaps on every SIGCHLD, one pass on the event loop's next turn so that a burst of
+ * SIGCHLDs is one pass. `load` gives the system calls (koffi loads on first need);
+ * `skip` lets the caller stand down, for instance an init about to exit.
+ */
+export function reapOnSigchld(load: () => Promise<Syscalls>, onReaped: (pids: number[], ms: number) => void, skip: () => boolean = () => false): void {
+  let scheduled = false;
+  process.on('SIGCHLD', () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(async () => {
+      scheduled = false;
+      if (skip()) return;
+      const sys = await load();
+      const began = performance.now();
+      const reaped = reapOrphans(sys);
+      onReaped(reaped, performance.now() - began);
+    });
+  });
+}
+
 function childPids(): number[] {
   try {
     return readdirSync('/proc/self/task').flatMap((tid) =>
