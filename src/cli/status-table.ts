@@ -9,7 +9,7 @@ export function formatStatus(status: StatusSnapshot, now: number): string {
       `${instance.service}.${instance.instance}`,
       instance.pid === null ? '-' : String(instance.pid),
       instance.state,
-      duration(now - instance.since),
+      instance.since === null ? '-' : duration(now - instance.since),
       instance.readySince === null ? '-' : duration(now - instance.readySince),
       String(instance.restarts),
       instance.lastStatus ?? '-',

@@ -15,6 +15,7 @@ export function formatPlan(config: SupervisorConfig): string {
     row('log format', globals.logFormat),
     row('output', globals.output),
     row('max restarts', String(globals.maxRestarts)),
+    row('reload starts', Number.isFinite(globals.reloadParallel) ? `${globals.reloadParallel} new instance${globals.reloadParallel === 1 ? '' : 's'} at a time` : 'all new instances at once'),
     row('control socket', globals.controlSocket ?? '/run/baton/control.sock (a private temp folder when /run is not writable)'),
   ];
   for (const service of services) lines.push('', ...serviceLines(service));

@@ -1,12 +1,14 @@
 // Supervisor mode's configuration: every BATON_* variable validated at once, so that a bad
 // setup is refused before anything is spawned, with every problem listed.
 import { cleanEnv, type ReporterOptions } from 'envalid';
+import { availableParallelism } from 'node:os';
 import { collectErrors, type ConfigError } from './errors.ts';
 import { readLogSettings } from './globals.ts';
 import {
   DEFAULT_MAX_RESTARTS,
   DEFAULT_READY_TIMEOUT_MS,
   DEFAULT_STOP_TIMEOUT_MS,
+  defaultReloadParallel,
   type GlobalConfig,
   type Listen,
   type OutputMode,
@@ -16,7 +18,7 @@ import {
   type SupervisorConfig,
 } from './types.ts';
 import { loadUserDb, type UserDb } from './users.ts';
-import { absolutePath, command, directory, intInRange, listen, nonNegativeInt, oneOf, readiness, runAs, signal, timeout } from './validators.ts';
+import { absolutePath, command, countOrAll, directory, intInRange, listen, nonNegativeInt, oneOf, readiness, runAs, signal, timeout } from './validators.ts';
 import { byCodeUnit, sortVariables, type DeclaredService, type ServiceKey } from './variables.ts';
 
 export { formatPlan } from './plan.ts';
@@ -74,6 +76,7 @@ function readGlobals(env: NodeJS.ProcessEnv, errors: ConfigError[]): GlobalConfi
       BATON_STOP_TIMEOUT: timeout({ default: DEFAULT_STOP_TIMEOUT_MS }),
       BATON_OUTPUT: oneOf(OUTPUT_MODES)({ default: 'inherit' }),
       BATON_MAX_RESTARTS: nonNegativeInt({ default: DEFAULT_MAX_RESTARTS }),
+      BATON_RELOAD_PARALLEL: countOrAll({ default: defaultReloadParallel(availableParallelism()) }),
       BATON_CONTROL_SOCKET: absolutePath({ default: undefined }),
     },
     { reporter },
@@ -89,6 +92,7 @@ function readGlobals(env: NodeJS.ProcessEnv, errors: ConfigError[]): GlobalConfi
     logFormat: log.settings.format,
     output: clean.BATON_OUTPUT,
     maxRestarts: clean.BATON_MAX_RESTARTS,
+    reloadParallel: clean.BATON_RELOAD_PARALLEL,
     ...(clean.BATON_CONTROL_SOCKET === undefined ? {} : { controlSocket: clean.BATON_CONTROL_SOCKET }),
   };
 }

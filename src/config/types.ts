@@ -51,6 +51,8 @@ export interface GlobalConfig {
   logFormat: 'json' | 'pretty';
   output: OutputMode;
   maxRestarts: number;
+  /** How many new instances a reload starts at once; Infinity: all of them. */
+  reloadParallel: number;
   controlSocket?: string;
 }
 
@@ -63,3 +65,8 @@ export interface SupervisorConfig {
 export const DEFAULT_READY_TIMEOUT_MS = 30_000;
 export const DEFAULT_STOP_TIMEOUT_MS = 8_000;
 export const DEFAULT_MAX_RESTARTS = 5;
+
+/** Half the CPUs, at least one: the other half is left to the generation that keeps serving during a reload. */
+export function defaultReloadParallel(cpus: number): number {
+  return Math.max(1, Math.floor(cpus / 2));
+}

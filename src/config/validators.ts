@@ -67,6 +67,16 @@ export const nonNegativeInt = makeValidator<number>(
   }),
 );
 
+/** A whole number of at least 1, or `all` (Infinity). */
+export const countOrAll = makeValidator<number>(
+  nonEmpty('a whole number of at least 1, or all', (input) => {
+    const text = input.trim();
+    if (text === 'all') return Infinity;
+    if (!/^\d+$/.test(text) || Number(text) < 1) throw new EnvError(`"${input}" is not a whole number of at least 1, or all`);
+    return Number(text);
+  }),
+);
+
 /** A whole number from `min` to `max`, both included. */
 export function intInRange(min: number, max: number) {
   const accepted = `a whole number from ${min} to ${max}`;

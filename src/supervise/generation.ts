@@ -20,6 +20,12 @@ export interface Slot {
   ended: boolean;
 }
 
+/** A slot of a launch that has not started yet: it has no instance until it does. */
+export interface QueuedSlot {
+  service: ServiceConfig;
+  index: number;
+}
+
 export type StartOutcome = { ok: true } | { ok: false; instance: Supervised; failure: StartFailure } | { ok: false; cancelled: true };
 
 export type CreateInstance = (generation: Generation, service: ServiceConfig, index: number) => Supervised;
@@ -27,8 +33,11 @@ export type CreateInstance = (generation: Generation, service: ServiceConfig, in
 export class Generation {
   state: GenerationState = 'starting';
   readonly slots: Slot[] = [];
-  /** The instances of the last launch() that are not ready yet. */
+  /** The instances of the last launch() that are started and not ready yet. */
   private waiting = new Set<Supervised>();
+  /** The slots of the last launch() not started yet, and how many may start at once. */
+  private queue: QueuedSlot[] = [];
+  private parallel = Infinity;
   private settleLaunch: ((outcome: StartOutcome) => void) | undefined;
 
   constructor(
@@ -45,24 +54,24 @@ export class Generation {
     return this.slots.find((slot) => slot.instance === instance);
   }
 
-  /** Starts COUNT instances of each service; resolves once all are ready, or at the first that will not be. */
-  launch(services: readonly ServiceConfig[]): Promise<StartOutcome> {
-    const added: Slot[] = services.flatMap((service) =>
-      Array.from({ length: service.count }, (_, i) => ({
-        service,
-        index: i + 1,
-        instance: this.create(this, service, i + 1),
-        restarts: 0,
-        backoff: new Backoff(),
-        ended: false,
-      })),
-    );
-    this.slots.push(...added);
+  /**
+   * Starts COUNT instances of each service, at most `parallel` at a time (each one that
+   * becomes ready lets the next start); resolves once all are ready, or at the first that
+   * will not be, and then starts no more.
+   */
+  launch(services: readonly ServiceConfig[], parallel = Infinity): Promise<StartOutcome> {
     const outcome = new Promise<StartOutcome>((resolve) => (this.settleLaunch = resolve));
-    this.waiting = new Set(added.map((slot) => slot.instance));
-    if (this.waiting.size === 0) this.settle({ ok: true });
-    for (const slot of added) slot.instance.start();
+    this.waiting = new Set();
+    this.queue = services.flatMap((service) => Array.from({ length: service.count }, (_, i) => ({ service, index: i + 1 })));
+    this.parallel = parallel;
+    if (this.queue.length === 0) this.settle({ ok: true });
+    else this.startQueued();
     return outcome;
+  }
+
+  /** Slots of the running launch() that wait for a free place to start. */
+  get queued(): readonly QueuedSlot[] {
+    return this.queue;
   }
 
   /** Takes over running slots from another generation (services whose reload only signals them). */
@@ -77,7 +86,8 @@ export class Generation {
 
   instanceReady(instance: Supervised): void {
     if (!this.waiting.delete(instance)) return;
-    if (this.waiting.size === 0) this.settle({ ok: true });
+    if (this.waiting.size === 0 && this.queue.length === 0) this.settle({ ok: true });
+    else this.startQueued();
   }
 
   instanceFailedToStart(instance: Supervised, failure: StartFailure): void {
@@ -134,10 +144,22 @@ export class Generation {
     return this.slots.every((slot) => slot.ended && slot.instance.state.phase === 'exited');
   }
 
+  private startQueued(): void {
+    while (this.waiting.size < this.parallel && this.settleLaunch !== undefined) {
+      const next = this.queue.shift();
+      if (next === undefined) return;
+      const slot: Slot = { ...next, instance: this.create(this, next.service, next.index), restarts: 0, backoff: new Backoff(), ended: false };
+      this.slots.push(slot);
+      this.waiting.add(slot.instance);
+      slot.instance.start();
+    }
+  }
+
   private settle(outcome: StartOutcome): void {
     const settle = this.settleLaunch;
     this.settleLaunch = undefined;
     this.waiting.clear();
+    this.queue = [];
     settle?.(outcome);
   }
 }

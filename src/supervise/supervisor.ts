@@ -5,7 +5,7 @@ import type { ServiceConfig, SupervisorConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { exitCodeOf } from '../pid1/exit-status.ts';
 import type { Clock } from './clock.ts';
-import { Generation, type Slot, type StartOutcome } from './generation.ts';
+import { Generation, type QueuedSlot, type Slot, type StartOutcome } from './generation.ts';
 import { describeEnd, describeFailure } from './describe.ts';
 import type { InstanceState, StartFailure } from './instance-lifecycle.ts';
 import { RestartBudget, shouldRestart, STABLE_AFTER_MS } from './restart-policy.ts';
@@ -19,8 +19,10 @@ export interface InstanceStatus {
   instance: number;
   generation: number;
   pid: number | null;
-  state: InstanceState['phase'];
-  since: number;
+  /** `queued`: a reload has yet to start it (BATON_RELOAD_PARALLEL). */
+  state: InstanceState['phase'] | 'queued';
+  /** Null while queued. */
+  since: number | null;
   readySince: number | null;
   restarts: number;
   lastStatus: string | null;
@@ -145,7 +147,7 @@ export class Supervisor {
         number: generation.number,
         state: generation === this.live ? 'live' : generation.state === 'starting' ? 'starting' : 'stopping',
         startedAt: generation.startedAt,
-        instances: generation.slots.map((slot) => instanceStatus(slot)),
+        instances: [...generation.slots.map((slot) => instanceStatus(slot)), ...generation.queued.map((slot) => queuedStatus(slot, generation.number))],
       })),
     };
   }
@@ -169,9 +171,12 @@ export class Supervisor {
     const generation = this.startGeneration();
     const number = generation.number;
     this.reloadState = { phase: 'starting', generation: number, since: began };
-    this.log.info({ generation: number, live: old.number }, `reload requested: generation ${number} starting beside generation ${old.number}`);
+    // The live generation keeps serving meanwhile: starting every new process at once would take its CPU.
+    const parallel = this.config.globals.reloadParallel;
+    const pace = Number.isFinite(parallel) ? `, ${parallel} instance${parallel === 1 ? '' : 's'} at a time` : '';
+    this.log.info({ generation: number, live: old.number, parallel: Number.isFinite(parallel) ? parallel : 'all' }, `reload requested: generation ${number} starting beside generation ${old.number}${pace}`);
 
-    const replaced = await this.unlessStopped(generation.launch(this.servicesWith('replace')));
+    const replaced = await this.unlessStopped(generation.launch(this.servicesWith('replace'), parallel));
     if (!replaced.ok) return this.rollBack(generation, old, replaced, began, []);
 
     // Singletons must never run twice: the old one goes first, then the new one starts.
@@ -180,7 +185,7 @@ export class Supervisor {
     if (restartServices.length > 0) {
       this.log.info({ generation: number, services: restartServices.map((s) => s.name) }, `stopping ${restartServices.map((s) => s.name).join(', ')} of generation ${old.number} before starting them in generation ${number} (RELOAD=restart)`);
       await old.stop(oldSingletons);
-      const restarted = await this.unlessStopped(generation.launch(restartServices));
+      const restarted = await this.unlessStopped(generation.launch(restartServices, parallel));
       if (!restarted.ok) return this.rollBack(generation, old, restarted, began, oldSingletons);
     }
 
@@ -309,6 +314,10 @@ export class Supervisor {
 
 function failureFields(instance: Supervised, failure: StartFailure): Record<string, unknown> {
   return { service: instance.service.name, instance: instance.index, generation: instance.generation, reason: describeFailure(failure), lastStatus: instance.lastStatus };
+}
+
+function queuedStatus(slot: QueuedSlot, generation: number): InstanceStatus {
+  return { service: slot.service.name, instance: slot.index, generation, pid: null, state: 'queued', since: null, readySince: null, restarts: 0, lastStatus: null };
 }
 
 function instanceStatus(slot: Slot): InstanceStatus {

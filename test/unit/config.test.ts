@@ -2,11 +2,11 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatPlan, readSupervisorConfig } from '../../src/config/services.ts';
 import { formatDuration } from '../../src/config/plan.ts';
-import type { ServiceConfig, SupervisorConfig } from '../../src/config/types.ts';
+import { defaultReloadParallel, type ServiceConfig, type SupervisorConfig } from '../../src/config/types.ts';
 
 const PASSWD = [
   '# comments and broken lines are skipped',
@@ -71,6 +71,7 @@ describe('a valid configuration', () => {
       BATON_LOG_FORMAT: 'pretty',
       BATON_OUTPUT: 'prefix',
       BATON_MAX_RESTARTS: '0',
+      BATON_RELOAD_PARALLEL: '3',
       BATON_CONTROL_SOCKET: '/run/baton.sock',
       BATON_WEB_COMMAND: '["node", "web.js", "--title", "my site"]',
       BATON_WEB_COUNT: '4',
@@ -103,6 +104,7 @@ describe('a valid configuration', () => {
         logFormat: 'pretty',
         output: 'prefix',
         maxRestarts: 0,
+        reloadParallel: 3,
         controlSocket: '/run/baton.sock',
       },
       services: [
@@ -142,7 +144,7 @@ describe('a valid configuration', () => {
 
   test('defaults: one COMMAND is a whole service', () => {
     assert.deepEqual(valid(WEB), {
-      globals: { readyTimeoutMs: 30_000, stopTimeoutMs: 8_000, logLevel: 'info', logFormat: 'json', output: 'inherit', maxRestarts: 5 },
+      globals: { readyTimeoutMs: 30_000, stopTimeoutMs: 8_000, logLevel: 'info', logFormat: 'json', output: 'inherit', maxRestarts: 5, reloadParallel: defaultReloadParallel(availableParallelism()) },
       services: [
         {
           name: 'web',
@@ -266,6 +268,9 @@ describe('bad values name their variable and say what is accepted', () => {
     ['BATON_OUTPUT', 'pretty', /"pretty" is not one of inherit, prefix, json/],
     ['BATON_MAX_RESTARTS', '-1', /"-1" is not a whole number of at least 0/],
     ['BATON_MAX_RESTARTS', '', /is set but empty/],
+    ['BATON_RELOAD_PARALLEL', '0', /"0" is not a whole number of at least 1, or all/],
+    ['BATON_RELOAD_PARALLEL', 'half', /"half" is not a whole number of at least 1, or all/],
+    ['BATON_RELOAD_PARALLEL', '', /is set but empty/],
     ['BATON_CONTROL_SOCKET', 'baton.sock', /"baton.sock" is not an absolute path/],
     ['BATON_CONTROL_SOCKET', '', /is set but empty/],
     ['BATON_LOG_LEVEL', 'loud', /"loud".*trace,debug,info,warn,error,fatal,silent/],
@@ -564,6 +569,7 @@ describe('formatPlan', () => {
       BATON_WORKER_RESTART: 'on-failure',
       BATON_WORKER_USER: '2000',
       BATON_WORKER_LISTEN: '/run/worker.sock',
+      BATON_RELOAD_PARALLEL: 'all',
     });
     assert.equal(
       formatPlan(config),
@@ -575,6 +581,7 @@ describe('formatPlan', () => {
         '  log format      pretty',
         '  output          inherit',
         '  max restarts    5',
+        '  reload starts   all new instances at once',
         '  control socket  /run/baton.sock',
         '',
         'service web',
@@ -611,6 +618,14 @@ describe('formatPlan', () => {
     assert.match(plan, /^ {2}readiness {7}none$/m);
     assert.match(plan, /^ {2}user {12}the init's$/m);
     assert.match(plan, /^ {2}listen {10}none$/m);
+    const parallel = defaultReloadParallel(availableParallelism());
+    assert.match(plan, new RegExp(`^ {2}reload starts {3}${parallel} new instances? at a time$`, 'm'));
+  });
+
+  test('BATON_RELOAD_PARALLEL defaults to half the CPUs, at least one', () => {
+    assert.deepEqual([1, 2, 3, 4, 7, 16].map(defaultReloadParallel), [1, 1, 1, 2, 3, 8]);
+    assert.equal(valid({ ...WEB, BATON_RELOAD_PARALLEL: 'all' }).globals.reloadParallel, Infinity);
+    assert.equal(valid({ ...WEB, BATON_RELOAD_PARALLEL: ' 12 ' }).globals.reloadParallel, 12);
   });
 
   test('durations in the largest unit that divides evenly', () => {

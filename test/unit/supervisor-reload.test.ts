@@ -23,13 +23,13 @@ function serviceConfig(name: string, extra: Partial<ServiceConfig> = {}): Servic
   };
 }
 
-function setup(services: ServiceConfig[]) {
+function setup(services: ServiceConfig[], reloadParallel = Infinity) {
   const clock = new FakeClock();
   const journal: string[] = [];
   const instances: FakeInstance[] = [];
   let nextPid = 100;
   const config: SupervisorConfig = {
-    globals: { readyTimeoutMs: 1000, stopTimeoutMs: 500, logLevel: 'silent', logFormat: 'json', output: 'inherit', maxRestarts: 5 },
+    globals: { readyTimeoutMs: 1000, stopTimeoutMs: 500, logLevel: 'silent', logFormat: 'json', output: 'inherit', maxRestarts: 5, reloadParallel },
     services,
   };
   const supervisor = new Supervisor(
@@ -51,8 +51,8 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }
 
-async function startLive(services: ServiceConfig[]) {
-  const world = setup(services);
+async function startLive(services: ServiceConfig[], reloadParallel = Infinity) {
+  const world = setup(services, reloadParallel);
   const running = world.supervisor.run();
   await settle();
   for (const instance of world.of(1)) instance.ready();
@@ -168,5 +168,59 @@ test('SIGTERM during a reload stops both generations and the supervisor finishes
   const result = await outcome;
   assert.equal(result.committed, false);
   assert.equal(await running, 0);
+  assert.ok([...of(1), ...of(2)].every((i) => i.state.phase === 'exited'));
+});
+
+test('BATON_RELOAD_PARALLEL=1: generation 1 starts at once, a reload one instance at a time, the rest listed as queued', async () => {
+  const { supervisor, of, journal } = await startLive([serviceConfig('web', { count: 3 })], 1);
+  assert.equal(of(1).length, 3, 'nothing serves yet at the first start: no pacing');
+  journal.length = 0;
+  const outcome = supervisor.reload();
+  await settle();
+  assert.deepEqual(of(2).map((i) => i.name), ['web.1']);
+  const starting = supervisor.status().generations.find((g) => g.number === 2);
+  assert.deepEqual(starting?.instances.map((i) => [i.service, i.instance, i.state, i.pid]), [
+    ['web', 1, 'starting', of(2)[0]?.pid],
+    ['web', 2, 'queued', null],
+    ['web', 3, 'queued', null],
+  ]);
+  of(2)[0]?.ready();
+  await settle();
+  assert.deepEqual(of(2).map((i) => i.name), ['web.1', 'web.2'], 'the next starts when the previous is ready');
+  of(2)[1]?.ready();
+  await settle();
+  of(2)[2]?.ready();
+  assert.equal((await outcome).committed, true);
+  assert.deepEqual(journal.filter((e) => e.startsWith('start') || e.startsWith('ready') || e.startsWith('stop')), [
+    'start web.1@2', 'ready web.1@2', 'start web.2@2', 'ready web.2@2', 'start web.3@2', 'ready web.3@2',
+    'stop web.1@1', 'stop web.2@1', 'stop web.3@1',
+  ]);
+});
+
+test('BATON_RELOAD_PARALLEL=2: two start together, and a failure rolls back without starting the queued ones', async () => {
+  const { supervisor, of } = await startLive([serviceConfig('web', { count: 2 }), serviceConfig('jobs', { count: 2 })], 2);
+  const outcome = supervisor.reload();
+  await settle();
+  assert.deepEqual(of(2).map((i) => i.name), ['web.1', 'web.2']);
+  of(2)[0]?.ready();
+  await settle();
+  assert.deepEqual(of(2).map((i) => i.name), ['web.1', 'web.2', 'jobs.1']);
+  of(2)[2]?.exit(7);
+  const result = await outcome;
+  assert.ok(!result.committed && 'reason' in result && /jobs\.1 .*code 7/.test(result.reason), JSON.stringify(result));
+  await settle();
+  assert.equal(of(2).length, 3, 'jobs.2 never started');
+  assert.ok(of(2).every((i) => i.state.phase === 'exited'));
+  assert.deepEqual(supervisor.status().generations.map((g) => [g.number, g.state, g.instances.length]), [[1, 'live', 4]]);
+});
+
+test('BATON_RELOAD_PARALLEL=1: SIGTERM while instances are queued stops what runs and starts nothing more', async () => {
+  const { supervisor, of, running } = await startLive([serviceConfig('web', { count: 3 })], 1);
+  const outcome = supervisor.reload();
+  await settle();
+  supervisor.shutdown('SIGTERM');
+  assert.equal((await outcome).committed, false);
+  assert.equal(await running, 0);
+  assert.equal(of(2).length, 1);
   assert.ok([...of(1), ...of(2)].every((i) => i.state.phase === 'exited'));
 });
