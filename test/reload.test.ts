@@ -9,15 +9,13 @@ import { ROOT } from './helpers/init-process.ts';
 import { createServer } from 'node:net';
 import { freePort } from './helpers/net.ts';
 import { service, supervise, type Supervised } from './helpers/supervisor.ts';
+import type { StatusSnapshot } from '../src/supervise/supervisor.ts';
 
 function tempFile(name: string): string {
   return join(mkdtempSync(join(tmpdir(), 'baton-reload-')), name);
 }
 
-interface Status {
-  healthy: boolean;
-  generations: Array<{ number: number; state: string; instances: Array<{ service: string; pid: number; state: string; generation: number }> }>;
-}
+type Status = StatusSnapshot;
 
 async function status(s: Supervised): Promise<Status> {
   const exit = await s.query('--status', '--json');
@@ -25,7 +23,7 @@ async function status(s: Supervised): Promise<Status> {
   return JSON.parse(exit.stdout) as Status;
 }
 
-function livePids(snapshot: Status): number[] {
+function livePids(snapshot: Status): (number | null)[] {
   return snapshot.generations.filter((g) => g.state === 'live').flatMap((g) => g.instances.map((i) => i.pid)).sort();
 }
 
@@ -127,7 +125,7 @@ describe('reload', () => {
     const snapshot = await (async () => {
       // The queued reload, if any, runs right after the first: wait until the reload machine is idle.
       for (;;) {
-        const current = (await status(s)) as Status & { reload: string };
+        const current = await status(s);
         if (current.reload === 'idle') return current;
         await s.record(/reload committed/, { generation: 3 });
       }
@@ -148,7 +146,8 @@ describe('reload', () => {
 
   test('SIGTERM in the middle of a reload stops both generations and exits cleanly', async () => {
     const slow = tempFile('slow');
-    const s = supervise({ BATON_A_COMMAND: service(`--ready=json --hang-if=${slow}`), BATON_A_COUNT: '2', BATON_A_READY: 'notify' });
+    // All at once, so that both new instances are running (never ready) when SIGTERM comes.
+    const s = supervise({ BATON_A_COMMAND: service(`--ready=json --hang-if=${slow}`), BATON_A_COUNT: '2', BATON_A_READY: 'notify', BATON_RELOAD_PARALLEL: 'all' });
     await s.record(/generation 1 is running/);
     writeFileSync(slow, '');
     s.init.signal('SIGHUP');
@@ -158,6 +157,37 @@ describe('reload', () => {
     assert.equal(exit.code, 0, exit.stderr);
     const exited = s.records().filter((r) => /^exited/.test(String(r.msg)));
     assert.equal(exited.length, 4, 'two instances of each generation exited');
+  });
+
+  test('BATON_RELOAD_PARALLEL=1: one new instance at a time, the others queued; SIGTERM then starts none of them', async () => {
+    const slow = tempFile('slow');
+    const s = supervise({ BATON_A_COMMAND: service(`--ready=json --hang-if=${slow}`), BATON_A_COUNT: '3', BATON_A_READY: 'notify', BATON_RELOAD_PARALLEL: '1' });
+    await s.record(/generation 1 is running/);
+    writeFileSync(slow, '');
+    s.init.signal('SIGHUP');
+    await s.record(/^spawned$/, { generation: 2, instance: 1 });
+    const starting = (await status(s)).generations.find((g) => g.number === 2);
+    assert.deepEqual(starting?.instances.map((i) => [i.instance, i.state, i.pid === null]), [
+      [1, 'starting', false],
+      [2, 'queued', true],
+      [3, 'queued', true],
+    ]);
+    const table = await s.query('--status');
+    assert.match(table.stdout, /^2 \(starting\)\s+a\.2\s+-\s+queued\s+-\s+-\s+0\s+-$/m);
+    s.init.signal('SIGTERM');
+    const exit = await s.init.exited;
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.deepEqual(s.records().filter((r) => r.msg === 'spawned' && r.generation === 2).map((r) => r.instance), [1]);
+  });
+
+  test('BATON_RELOAD_PARALLEL=1: each new instance starts once the one before it is ready', async () => {
+    const s = supervise({ BATON_A_COMMAND: service('--ready=json --ready-after=50'), BATON_A_COUNT: '3', BATON_A_READY: 'notify', BATON_RELOAD_PARALLEL: '1' });
+    await s.record(/generation 1 is running/);
+    assert.equal((await s.query('--reload')).code, 0);
+    const steps = s.records().filter((r) => r.generation === 2 && (r.msg === 'spawned' || r.msg === 'ready')).map((r) => `${String(r.msg)} a.${String(r.instance)}`);
+    assert.deepEqual(steps, ['spawned a.1', 'ready a.1', 'spawned a.2', 'ready a.2', 'spawned a.3', 'ready a.3']);
+    s.init.signal('SIGTERM');
+    assert.equal((await s.init.exited).code, 0);
   });
 
   test('RELOAD=restart: the singleton never runs twice, and the reload commits', async () => {
