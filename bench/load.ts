@@ -70,9 +70,10 @@ function followConnectionClose(counts: { lost: number; closedByServer: number })
 /**
  * Keep-alive load from CONNECTIONS connections (one request at a time on each) on
  * http://127.0.0.1:PORT/ for `during` seconds, or for as long as `during()` runs.
- * autocannon stops at its next sample (every 100 ms here) once told to.
+ * autocannon stops at its next sample (every 100 ms here) once told to. `responses`, when
+ * given, gets each response's Date.now() and latency, to see when the slow ones came.
  */
-export async function load(port: number, during: number | (() => Promise<void>)): Promise<LoadSummary> {
+export async function load(port: number, during: number | (() => Promise<void>), responses?: Array<[at: number, ms: number]>): Promise<LoadSummary> {
   const counts = { lost: 0, closedByServer: 0 };
   const run = autocannon({
     url: `http://127.0.0.1:${port}/`,
@@ -84,6 +85,7 @@ export async function load(port: number, during: number | (() => Promise<void>))
     maxOverallRequests: MAX_REQUESTS,
     setupClient: followConnectionClose(counts),
   });
+  if (responses) run.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => responses.push([Date.now(), ms]));
   try {
     if (typeof during === 'number') await sleep(during * 1000);
     else await during();

@@ -245,25 +245,62 @@ interface ReloadRun {
   /** Wall time of each reload command. */
   reloadMs: number[];
   failedReloads: string[];
+  /** p99 of the responses in each phase of the reloads (baton only: from its log). */
+  phases?: Record<keyof ReloadPhases, number>;
 }
 
+/** Latencies of the responses during the reloads, by what was happening when they came. */
+interface ReloadPhases {
+  warmStart: number[];
+  switchOver: number[];
+  rest: number[];
+}
+
+type Responses = Array<[at: number, ms: number]>;
+
 /** A 2 s warm-up, then load while RELOADS reloads run back to back, then a steady run of the same length. */
-async function underLoad(port: number, reload: () => Promise<{ ok: boolean; ms: number; detail: string }>): Promise<ReloadRun> {
+async function underLoad(port: number, reload: () => Promise<{ ok: boolean; ms: number; detail: string }>, responses?: Responses): Promise<ReloadRun> {
   await load(port, 2);
   const reloadMs: number[] = [];
   const failedReloads: string[] = [];
   const began = Date.now();
-  const reloads = await load(port, async () => {
-    for (let i = 0; i < RELOADS && Date.now() - began < RELOAD_RUN_LIMIT_MS; i++) {
-      const outcome = await reload();
-      reloadMs.push(outcome.ms);
-      if (!outcome.ok) failedReloads.push(outcome.detail);
-    }
-  });
+  const reloads = await load(
+    port,
+    async () => {
+      for (let i = 0; i < RELOADS && Date.now() - began < RELOAD_RUN_LIMIT_MS; i++) {
+        const outcome = await reload();
+        reloadMs.push(outcome.ms);
+        if (!outcome.ok) failedReloads.push(outcome.detail);
+      }
+    },
+    responses,
+  );
   if (reloadMs.length < RELOADS) failedReloads.push(`only ${reloadMs.length} of ${RELOADS} reloads ran within ${RELOAD_RUN_LIMIT_MS / 1000} s`);
   const steady = await load(port, reloads.seconds);
   return { reloads, steady, reloadMs, failedReloads };
 }
+
+/**
+ * Where baton's slow responses during the reloads came from, by the init's own log: while
+ * warm generation 1 served and generation 2 started beside it (the start's cost to the
+ * serving generation), the SWITCH_MS after each switch-over (connections moving to the new
+ * processes), and the rest (a generation a few hundred ms old serving while the next starts).
+ */
+function reloadPhases(responses: Responses, records: LogRecord[]): ReloadPhases {
+  const at = (match: (record: LogRecord) => boolean): number[] => records.filter(match).map((record) => Number(record.time));
+  const [firstRequest] = at((record) => record.generation === 2 && record.msg?.startsWith('reload requested') === true);
+  const switches = at((record) => /^generation \d+ is ready: stopping/.test(record.msg ?? ''));
+  const [firstSwitch] = switches;
+  const phases: ReloadPhases = { warmStart: [], switchOver: [], rest: [] };
+  if (firstRequest === undefined || firstSwitch === undefined) return phases;
+  for (const [time, ms] of responses) {
+    if (time >= firstRequest && time < firstSwitch) phases.warmStart.push(ms);
+    else if (switches.some((start) => time >= start && time < start + SWITCH_MS)) phases.switchOver.push(ms);
+    else if (time >= firstSwitch) phases.rest.push(ms);
+  }
+  return phases;
+}
+const SWITCH_MS = 100;
 
 async function batonUnderLoad(): Promise<ReloadRun> {
   const dir = tempDir();
@@ -273,10 +310,18 @@ async function batonUnderLoad(): Promise<ReloadRun> {
   const init = new Namespace([process.execPath, INIT_JS], batonEnv({ WEB: web }, socket));
   try {
     await init.record((record) => record.msg === 'generation 1 is running', 30_000, 'generation 1 to run');
-    const run = await underLoad(port, async () => {
-      const outcome = await batonReload(socket);
-      return { ok: outcome.committed, ms: outcome.wallMs, detail: outcome.detail };
-    });
+    const responses: Responses = [];
+    const run = await underLoad(
+      port,
+      async () => {
+        const outcome = await batonReload(socket);
+        return { ok: outcome.committed, ms: outcome.wallMs, detail: outcome.detail };
+      },
+      responses,
+    );
+    const phases = reloadPhases(responses, init.records);
+    run.phases = { warmStart: percentile(phases.warmStart, 99), switchOver: percentile(phases.switchOver, 99), rest: percentile(phases.rest, 99) };
+    details['7. baton, responses in each phase of the reloads'] = Object.fromEntries(Object.entries(phases).map(([phase, ms]) => [phase, ms.length]));
     details['7. baton, request to commit of each reload (ms, its log)'] = init.records.filter((record) => record.msg?.startsWith('reload committed') === true).map((record) => record.ms);
     details['7. baton, spawn to ready of each new instance under load (ms, its log)'] = init.records.filter((record) => record.msg === 'ready' && (record.generation ?? 1) > 1).map((record) => record.ms);
     return run;
@@ -323,6 +368,10 @@ async function reloadUnderLoad(): Promise<void> {
   rows.push({ scenario: '7. steady load: p50 latency', unit: 'ms', values: values((run) => run.steady.p50) });
   rows.push({ scenario: '7. steady load: p99 latency', unit: 'ms', values: values((run) => run.steady.p99) });
   rows.push({ scenario: '7. p99 during reloads / steady p99', unit: 'x', values: values((run) => run.reloads.p99 / run.steady.p99) });
+  const phase = (name: keyof ReloadPhases): Record<string, Cell> => (runs.baton !== 'missing' && runs.baton?.phases ? { baton: [runs.baton.phases[name]] } : {});
+  rows.push({ scenario: '7. baton, p99 while warm generation 1 serves and generation 2 starts beside it', unit: 'ms', values: phase('warmStart') });
+  rows.push({ scenario: `7. baton, p99 in the ${SWITCH_MS} ms after each switch-over`, unit: 'ms', values: phase('switchOver') });
+  rows.push({ scenario: '7. baton, p99 of the rest: a generation under a second old serves while the next starts', unit: 'ms', values: phase('rest') });
   const describe = (name: string, run: ReloadRun | 'missing'): string => {
     if (run === 'missing') return `${name}: missing`;
     const failed = run.failedReloads.length === 0 ? 'all committed' : `${run.failedReloads.length} failed: ${run.failedReloads.join('; ')}`;
