@@ -26,6 +26,37 @@ const koffiNative = {
   },
 };
 
+// koffi's index.js loads its build tooling first (https, crypto, zlib: ~4.5 ms of start-up)
+// to find which binary fits; the bundle ships only Linux x64/arm64 ones, so it picks the
+// glibc binary for the running arch, or the musl one when glibc's cannot load, as koffi's
+// own fallback does. The native module is koffi's whole API; its JS adds deprecated aliases.
+const koffiSlim = {
+  name: 'koffi-slim',
+  setup(b) {
+    b.onResolve({ filter: /^koffi$/ }, () => ({ path: 'koffi', namespace: 'koffi-slim' }));
+    b.onLoad({ filter: /.*/, namespace: 'koffi-slim' }, () => ({
+      loader: 'js',
+      resolveDir: '.',
+      contents: `
+        const load = {
+          x64: [() => require('./build/koffi/linux_x64/koffi.node'), () => require('./build/koffi/musl_x64/koffi.node')],
+          arm64: [() => require('./build/koffi/linux_arm64/koffi.node'), () => require('./build/koffi/musl_arm64/koffi.node')],
+        }[process.arch];
+        if (load === undefined) throw new Error('baton ships koffi for Linux x64 and arm64 only, not ' + process.arch);
+        try {
+          module.exports = load[0]();
+        } catch (glibcError) {
+          try {
+            module.exports = load[1]();
+          } catch {
+            throw glibcError;
+          }
+        }
+      `,
+    }));
+  },
+};
+
 // Packages that single-command mode never runs (execa spawns the services of supervisor
 // mode; pino loads only once something is logged) are bundled separately and embedded
 // in init.js as strings, compiled on first use. V8 skims a string literal far faster
@@ -76,5 +107,5 @@ await build({
   keepNames: false,
   legalComments: 'none',
   define: { BATON_VERSION: JSON.stringify(pkg.version) },
-  plugins: [koffiNative, deferred],
+  plugins: [koffiSlim, koffiNative, deferred],
 });

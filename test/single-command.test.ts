@@ -180,6 +180,17 @@ describe('command line', () => {
     assert.ok(logRecords(exit.stderr).some((record) => record.signal === 'SIGUSR1' && record.level === 20), exit.stderr);
   });
 
+  test('-v lowers the log level from warn to info: the child\'s exit is an info record, logged only then', async () => {
+    const exitRecord = (stderr: string): boolean => logRecords(stderr).some((record) => record.level === 30 && /exited with status 3/.test(String(record.msg)));
+    const byDefault = await runInit(['--', 'sh', '-c', 'exit 3']);
+    assert.equal(byDefault.code, 3);
+    assert.equal(byDefault.stderr, '', 'nothing at the default level (warn)');
+    const verbose = await runInit(['-v', '--', 'sh', '-c', 'exit 3']);
+    assert.ok(exitRecord(verbose.stderr), verbose.stderr);
+    const byVariable = await runInit(['--', 'sh', '-c', 'exit 3'], { env: { BATON_LOG_LEVEL: 'info' } });
+    assert.ok(exitRecord(byVariable.stderr), byVariable.stderr);
+  });
+
   test('a bad BATON_LOG_LEVEL exits 2 naming the variable, and spawns nothing', async () => {
     const exit = await runInit(['--', 'sh', '-c', 'echo spawned'], { env: { BATON_LOG_LEVEL: 'loud' } });
     assert.equal(exit.code, 2);

@@ -24,8 +24,26 @@ export function createLogger(options: LoggerOptions): Logger {
   return pino({ level: options.level, base: undefined }, destination);
 }
 
-/** A logger that is built the first time it is asked for. */
-export function lazyLogger(options: LoggerOptions): () => Logger {
+/** pino's standard level values, to drop a record below the level without loading pino. */
+const LEVEL_VALUES: Record<LevelWithSilent, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+type LevelName = Exclude<LevelWithSilent, 'silent'>;
+export type LazyLogger = Record<LevelName, (fields: object | string, message?: string) => void>;
+
+/**
+ * A logger that loads pino with its first record at or above the level: single-command
+ * mode logs nothing at its default level, and its start-up and exit should not pay for pino.
+ */
+export function lazyLogger(options: LoggerOptions): LazyLogger {
   let logger: Logger | undefined;
-  return () => (logger ??= createLogger(options));
+  const threshold = LEVEL_VALUES[options.level];
+  const method =
+    (level: LevelName) =>
+    (fields: object | string, message?: string): void => {
+      if (LEVEL_VALUES[level] < threshold) return;
+      logger ??= createLogger(options);
+      if (typeof fields === 'string') logger[level](fields);
+      else logger[level](fields, message);
+    };
+  return { trace: method('trace'), debug: method('debug'), info: method('info'), warn: method('warn'), error: method('error'), fatal: method('fatal') };
 }

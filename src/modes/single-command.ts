@@ -36,13 +36,13 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
     if (flags.parentDeathSignal !== undefined) sys?.setParentDeathSignal(signalNumber(flags.parentDeathSignal));
     if (flags.subreaper) sys?.setChildSubreaper();
   } catch (error) {
-    log().fatal((error as Error).message);
+    log.fatal((error as Error).message);
     process.exit(1);
   }
   // The child will own the terminal; the init, now in a background group, must still be able to write its log.
   if (interactive) sys?.ignoreTerminalStops();
   if (process.pid !== 1 && !flags.subreaper) {
-    log().warn(
+    log.warn(
       'baton is not running as PID 1 and is not registered as a child subreaper: orphaned processes will not be reparented to it, so zombie reaping will not work. Use -s or set TINI_SUBREAPER, or run it as PID 1.',
     );
   }
@@ -63,7 +63,7 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
   let exited = false;
   const forward = (signal: NodeJS.Signals): void => {
     if (pid === undefined || exited) return;
-    log().debug({ signal }, `forwarding ${signal} to ${flags.killProcessGroup ? 'process group' : 'child'} ${pid}`);
+    log.debug({ signal }, `forwarding ${signal} to ${flags.killProcessGroup ? 'process group' : 'child'} ${pid}`);
     try {
       process.kill(flags.killProcessGroup ? -pid : pid, signal);
     } catch {
@@ -78,8 +78,8 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
   reapOnSigchld(
     async () => (sys ??= await import('../pid1/syscalls.ts')),
     (reaped, ms) => {
-      log().trace({ count: reaped.length, ms }, `reaped ${reaped.length} zombies`);
-      if (flags.warnOnReap) for (const pid of reaped) log().warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
+      log.trace({ count: reaped.length, ms }, `reaped ${reaped.length} zombies`);
+      if (flags.warnOnReap) for (const pid of reaped) log.warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
     },
     () => exited || child.exitCode !== null || child.signalCode !== null,
   );
@@ -87,11 +87,11 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
   const { exitCode, signal, error } = await ended;
   let code: number;
   if (error !== undefined) {
-    log().error({ command: file, code: error.code }, `exec ${file} failed: ${describeErrno(error.errno)}`);
+    log.error({ command: file, code: error.code }, `exec ${file} failed: ${describeErrno(error.errno)}`);
     code = exitCodeForExecError(error.code);
   } else {
     code = exitCodeOf({ exitCode: exitCode ?? undefined, signal: signal ?? undefined });
-    log().info({ pid, exitCode, signal }, `child ${pid} exited with status ${code}`);
+    log.info({ pid, exitCode, signal }, `child ${pid} exited with status ${code}`);
   }
   exited = true;
   stopForwarding();
