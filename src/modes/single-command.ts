@@ -14,6 +14,8 @@ import { reapOnSigchld } from '../pid1/reaper.ts';
 import { onForwardableSignals, signalNumber } from '../pid1/signals.ts';
 import { planSpawn } from '../pid1/spawn.ts';
 
+type Syscalls = typeof import('../pid1/syscalls.ts');
+const PRELOAD_SYSCALLS_AFTER_MS = 100;
 const VERBOSITY_LEVELS: LevelWithSilent[] = ['error', 'warn', 'info', 'debug', 'trace'];
 
 export async function runSingleCommand(flags: SingleCommandFlags, command: [string, ...string[]]): Promise<never> {
@@ -75,8 +77,12 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
 
   // When the SIGCHLD was our own child's, Node has reaped it by the next turn: the init
   // exits then, and an exiting PID 1 takes every zombie with it, so koffi need not load.
+  const loadSyscalls = async (): Promise<Syscalls> => (sys ??= await import('../pid1/syscalls.ts'));
+  // A command that outlives start-up may leave orphans later: load koffi then, off the
+  // start-up path, so that the first burst of zombies is not also waiting for koffi (~5 ms).
+  if (sys === undefined) setTimeout(() => void loadSyscalls(), PRELOAD_SYSCALLS_AFTER_MS).unref();
   reapOnSigchld(
-    async () => (sys ??= await import('../pid1/syscalls.ts')),
+    loadSyscalls,
     (reaped, ms) => {
       log.trace({ count: reaped.length, ms }, `reaped ${reaped.length} zombies`);
       if (flags.warnOnReap) for (const pid of reaped) log.warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
