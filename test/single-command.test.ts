@@ -53,6 +53,18 @@ describe('exit status', () => {
 });
 
 describe('reaping', () => {
+  test('a command that exits while the init reaps a burst of orphans: its exit code still comes through', async () => {
+    // The fixture exits as soon as the init starts reaping 2000 orphans, so its own zombie is
+    // taken by that reaping pass rather than by Node; the code must come through either way.
+    let takenByTheReaper = 0;
+    for (let run = 0; run < 3; run++) {
+      const exit = await runInit(['--', `${FIXTURES}/burst-then-exit.py`, '2000', '5'], { env: { BATON_LOG_LEVEL: 'debug' } });
+      assert.equal(exit.code, 5, exit.stderr);
+      if (logRecords(exit.stderr).some((record) => /its status was taken there/.test(String(record.msg)))) takenByTheReaper++;
+    }
+    assert.ok(takenByTheReaper > 0, 'the reaping pass took the command\'s end in at least one run of three');
+  });
+
   test('2000 orphans of a grandchild are all reaped and the child exit code is kept', async () => {
     const exit = await runInit(['--', `${FIXTURES}/zombie-factory.sh`, '2000', '3']);
     assert.equal(exit.code, 3, exit.stderr);

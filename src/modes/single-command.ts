@@ -10,11 +10,12 @@ import { createLogger, lazyLogger, type LevelWithSilent } from '../log/logger.ts
 import { own } from '../pid1/children.ts';
 import { releaseSignals } from '../pid1/early-signals.ts';
 import { exitCodeForExecError, exitCodeOf } from '../pid1/exit-status.ts';
-import { reapOnSigchld } from '../pid1/reaper.ts';
-import { onForwardableSignals, signalNumber } from '../pid1/signals.ts';
+import { reapAll, reapOnSigchld } from '../pid1/reaper.ts';
+import { onForwardableSignals, signalName, signalNumber } from '../pid1/signals.ts';
 import { planSpawn } from '../pid1/spawn.ts';
 
 type Syscalls = typeof import('../pid1/syscalls.ts');
+type ReapedChild = import('../pid1/syscalls.ts').ReapedChild;
 const PRELOAD_SYSCALLS_AFTER_MS = 100;
 const VERBOSITY_LEVELS: LevelWithSilent[] = ['error', 'warn', 'info', 'debug', 'trace'];
 
@@ -55,10 +56,14 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
   const plan = planSpawn({ file, args, env: process.env, step: { foreground: interactive } });
   const child = spawn(plan.file, plan.args, { env: plan.env, detached: plan.detached, stdio: 'inherit' });
   own(child);
+  // The command's end comes from libuv's 'exit' event, or from the reaper when it took the
+  // command's zombie first (see reapAll); whichever comes first counts.
+  let commandEnded!: (end: CommandEnd) => void;
+  const ended = new Promise<CommandEnd>((resolve) => (commandEnded = resolve));
   // events.once rejects when 'error' comes first: that is a spawn that failed.
-  const ended = once(child, 'exit').then(
-    ([exitCode, signal]) => ({ exitCode: exitCode as number | null, signal: signal as NodeJS.Signals | null, error: undefined }),
-    (error: NodeJS.ErrnoException) => ({ exitCode: null, signal: null, error }),
+  once(child, 'exit').then(
+    ([exitCode, signal]) => commandEnded({ exitCode: exitCode as number | null, signal: signal as NodeJS.Signals | null, error: undefined }),
+    (error: NodeJS.ErrnoException) => commandEnded({ exitCode: null, signal: null, error }),
   );
   const pid = child.pid;
 
@@ -75,18 +80,23 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
   const stopForwarding = onForwardableSignals(forward);
   for (const signal of releaseSignals()) forward(signal);
 
-  // When the SIGCHLD was our own child's, Node has reaped it by the next turn: the init
-  // exits then, and an exiting PID 1 takes every zombie with it, so koffi need not load.
   const loadSyscalls = async (): Promise<Syscalls> => (sys ??= await import('../pid1/syscalls.ts'));
   // A command that outlives start-up may leave orphans later: load koffi then, off the
   // start-up path, so that the first burst of zombies is not also waiting for koffi (~5 ms).
   if (sys === undefined) setTimeout(() => void loadSyscalls(), PRELOAD_SYSCALLS_AFTER_MS).unref();
   reapOnSigchld(
     loadSyscalls,
+    (syscalls) =>
+      reapAll(syscalls, pid, (end) => {
+        log.debug({ pid }, 'the command ended during a reaping pass: its status was taken there');
+        commandEnded(commandEndOf(end));
+      }),
     (reaped, ms) => {
       log.trace({ count: reaped.length, ms }, `reaped ${reaped.length} zombies`);
       if (flags.warnOnReap) for (const pid of reaped) log.warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
     },
+    // When the SIGCHLD was the command's, Node has reaped it by the next turn: the init
+    // exits then, and an exiting PID 1 takes every zombie with it, so koffi need not load.
     () => exited || child.exitCode !== null || child.signalCode !== null,
   );
 
@@ -103,6 +113,19 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
   stopForwarding();
   if (flags.remapToZero.has(code)) code = 0;
   process.exit(code);
+}
+
+interface CommandEnd {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  error: NodeJS.ErrnoException | undefined;
+}
+
+/** The command's end as the reaper took it: a signal number Node has no name for still gives 128+N. */
+function commandEndOf(end: ReapedChild): CommandEnd {
+  if (end.signal === null) return { exitCode: end.exitCode, signal: null, error: undefined };
+  const name = signalName(end.signal);
+  return name === undefined ? { exitCode: 128 + end.signal, signal: null, error: undefined } : { exitCode: null, signal: name, error: undefined };
 }
 
 function describeErrno(errno: number | undefined): string {

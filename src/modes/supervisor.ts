@@ -10,7 +10,7 @@ import { ControlSocketInUse, startControlServer } from '../control/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { flushOutput } from '../log/output.ts';
 import { releaseSignals } from '../pid1/early-signals.ts';
-import { reapOnSigchld } from '../pid1/reaper.ts';
+import { reapOnSigchld, reapOrphans } from '../pid1/reaper.ts';
 import { signalNumber } from '../pid1/signals.ts';
 import * as sys from '../pid1/syscalls.ts';
 import { openListenSocket, type ListenSocket } from '../pid1/listen-socket.ts';
@@ -69,6 +69,7 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
 
   reapOnSigchld(
     async () => sys,
+    reapOrphans,
     (reaped) => {
       if (flags.warnOnReap) for (const pid of reaped) log.warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
     },

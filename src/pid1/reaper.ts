@@ -1,6 +1,9 @@
-// Reaps zombies that were reparented to the init, leaving Node's own children to libuv.
+// Reaps zombies that were reparented to the init without losing the exit status of a
+// child Node spawned.
 import { readdirSync, readFileSync } from 'node:fs';
 import { isOwned } from './children.ts';
+
+import type { ReapedChild } from './syscalls.ts';
 
 type Syscalls = typeof import('./syscalls.ts');
 
@@ -30,11 +33,32 @@ export function reapOrphans(sys: Syscalls): number[] {
 }
 
 /**
- * Reaps on every SIGCHLD, one pass on the event loop's next turn so that a burst of
- * SIGCHLDs is one pass. `load` gives the system calls (koffi loads on first need);
- * `skip` lets the caller stand down, for instance an init about to exit.
+ * Single-command mode's reaping, tini's way: one waitid(P_ALL) per zombie, whichever child
+ * it is, and no list of children to read (for a burst of 10,000 orphans that list alone
+ * takes ~8 ms). Node owns one child there, the command. libuv usually reaps it first; if
+ * it ends after libuv looked, its end is taken here and handed to `onCommandEnd` (libuv
+ * then finds it gone, which it tolerates). Returns the orphans' pids.
  */
-export function reapOnSigchld(load: () => Promise<Syscalls>, onReaped: (pids: number[], ms: number) => void, skip: () => boolean = () => false): void {
+export function reapAll(sys: Syscalls, commandPid: number | undefined, onCommandEnd: (end: ReapedChild) => void): number[] {
+  const reaped: number[] = [];
+  for (let end = sys.reapAnyZombie(); end !== undefined; end = sys.reapAnyZombie()) {
+    if (end.pid === commandPid) onCommandEnd(end);
+    else reaped.push(end.pid);
+  }
+  return reaped;
+}
+
+/**
+ * Reaps on every SIGCHLD with `reap`, one pass on the event loop's next turn so that a
+ * burst of SIGCHLDs is one pass. `load` gives the system calls (koffi loads on first
+ * need); `skip` lets the caller stand down, for instance an init about to exit.
+ */
+export function reapOnSigchld(
+  load: () => Promise<Syscalls>,
+  reap: (sys: Syscalls) => number[],
+  onReaped: (pids: number[], ms: number) => void,
+  skip: () => boolean = () => false,
+): void {
   let scheduled = false;
   process.on('SIGCHLD', () => {
     if (scheduled) return;
@@ -44,7 +68,7 @@ export function reapOnSigchld(load: () => Promise<Syscalls>, onReaped: (pids: nu
       if (skip()) return;
       const sys = await load();
       const began = performance.now();
-      const reaped = reapOrphans(sys);
+      const reaped = reap(sys);
       onReaped(reaped, performance.now() - began);
     });
   });

@@ -15,7 +15,11 @@ const PR_SET_CHILD_SUBREAPER = 36;
 const SIG_BLOCK = 0;
 const SIG_SETMASK = 2;
 const SIGINFO_SIZE = 128;
-const SIGINFO_PID_OFFSET = 16; // si_signo, si_errno, si_code, padding, then si_pid on 64-bit Linux
+// 64-bit Linux: si_signo, si_errno, si_code, padding, then for SIGCHLD si_pid, si_uid, si_status.
+const SIGINFO_CODE_OFFSET = 8;
+const SIGINFO_PID_OFFSET = 16;
+const SIGINFO_STATUS_OFFSET = 24;
+const CLD_EXITED = 1;
 const SIGSET_SIZE = 128;
 const SIG_DFL = 0;
 const SIG_IGN = 1;
@@ -63,6 +67,23 @@ export function peekZombie(): number {
   const result = waitidFn(P_ALL, 0, siginfo, WEXITED | WNOHANG | WNOWAIT);
   if (result === -1) return -1;
   return siginfo.readInt32LE(SIGINFO_PID_OFFSET);
+}
+
+/** How a reaped child ended: its exit code, or the number of the signal that killed it. */
+export interface ReapedChild {
+  pid: number;
+  exitCode: number | null;
+  signal: number | null;
+}
+
+/** Reaps some child that is a zombie, whichever it is; undefined when none is (or there are no children). */
+export function reapAnyZombie(): ReapedChild | undefined {
+  siginfo.fill(0, SIGINFO_PID_OFFSET, SIGINFO_PID_OFFSET + 4);
+  if (waitidFn(P_ALL, 0, siginfo, WEXITED | WNOHANG) === -1) return undefined;
+  const pid = siginfo.readInt32LE(SIGINFO_PID_OFFSET);
+  if (pid <= 0) return undefined;
+  const status = siginfo.readInt32LE(SIGINFO_STATUS_OFFSET);
+  return siginfo.readInt32LE(SIGINFO_CODE_OFFSET) === CLD_EXITED ? { pid, exitCode: status, signal: null } : { pid, exitCode: null, signal: status };
 }
 
 /** Reaps `pid` if it is a zombie; true when it did. The status of an orphan is of no use to anyone, so it is not read. */
