@@ -15,7 +15,7 @@ import { onForwardableSignals, signalName, signalNumber } from '../pid1/signals.
 import { planSpawn } from '../pid1/spawn.ts';
 
 type Syscalls = typeof import('../pid1/syscalls.ts');
-type ReapedChild = import('../pid1/syscalls.ts').ReapedChild;
+type ReapedEnd = import('../pid1/syscalls.ts').ReapedEnd;
 const PRELOAD_SYSCALLS_AFTER_MS = 100;
 const VERBOSITY_LEVELS: LevelWithSilent[] = ['error', 'warn', 'info', 'debug', 'trace'];
 
@@ -122,7 +122,7 @@ interface CommandEnd {
 }
 
 /** The command's end as the reaper took it: a signal number Node has no name for still gives 128+N. */
-function commandEndOf(end: ReapedChild): CommandEnd {
+function commandEndOf(end: ReapedEnd): CommandEnd {
   if (end.signal === null) return { exitCode: end.exitCode, signal: null, error: undefined };
   const name = signalName(end.signal);
   return name === undefined ? { exitCode: 128 + end.signal, signal: null, error: undefined } : { exitCode: null, signal: name, error: undefined };

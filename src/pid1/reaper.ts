@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { isOwned } from './children.ts';
 
-import type { ReapedChild } from './syscalls.ts';
+import type { ReapedEnd } from './syscalls.ts';
 
 type Syscalls = typeof import('./syscalls.ts');
 
@@ -33,17 +33,17 @@ export function reapOrphans(sys: Syscalls): number[] {
 }
 
 /**
- * Single-command mode's reaping, tini's way: one waitid(P_ALL) per zombie, whichever child
+ * Single-command mode's reaping, tini's way: one waitpid(-1) per zombie, whichever child
  * it is, and no list of children to read (for a burst of 10,000 orphans that list alone
  * takes ~8 ms). Node owns one child there, the command. libuv usually reaps it first; if
  * it ends after libuv looked, its end is taken here and handed to `onCommandEnd` (libuv
  * then finds it gone, which it tolerates). Returns the orphans' pids.
  */
-export function reapAll(sys: Syscalls, commandPid: number | undefined, onCommandEnd: (end: ReapedChild) => void): number[] {
+export function reapAll(sys: Syscalls, commandPid: number | undefined, onCommandEnd: (end: ReapedEnd) => void): number[] {
   const reaped: number[] = [];
-  for (let end = sys.reapAnyZombie(); end !== undefined; end = sys.reapAnyZombie()) {
-    if (end.pid === commandPid) onCommandEnd(end);
-    else reaped.push(end.pid);
+  for (let pid = sys.reapAnyZombie(); pid > 0; pid = sys.reapAnyZombie()) {
+    if (pid === commandPid) onCommandEnd(sys.lastReapedEnd());
+    else reaped.push(pid);
   }
   return reaped;
 }
