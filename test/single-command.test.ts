@@ -1,6 +1,7 @@
 // Single-command mode, run as PID 1 of a fresh PID namespace: tini's behaviour.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { FIXTURES, logRecords, runInit, startInit } from './helpers/init-process.ts';
 
 const REPORTER = `${FIXTURES}/signal-reporter.mjs`;
@@ -201,6 +202,33 @@ describe('command line', () => {
     assert.ok(exitRecord(verbose.stderr), verbose.stderr);
     const byVariable = await runInit(['--', 'sh', '-c', 'exit 3'], { env: { BATON_LOG_LEVEL: 'info' } });
     assert.ok(exitRecord(byVariable.stderr), byVariable.stderr);
+  });
+
+  test('a signal that arrives before the command even exists is held, then passed on to it', async () => {
+    // The entrypoint's first line catches SIGUSR2 (SigCgt in /proc; Node itself catches
+    // SIGTERM from its first instruction, so that one cannot tell). The signal is sent the
+    // moment that shows; when the init has no child yet at that moment, the command can only
+    // get it if the init held it. A few attempts, each of which must end with the command
+    // killed by SIGUSR2, and at least one of which must send it before the command exists.
+    const SIGUSR2_BIT = 1n << 11n;
+    const catchesSigusr2 = (pid: number): boolean => {
+      // Until exec, the process is a copy of this test runner, whose handlers it has.
+      if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('init.js')) return false;
+      const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
+      return (BigInt(`0x${mask}`) & SIGUSR2_BIT) !== 0n;
+    };
+    let beforeTheCommand = 0;
+    for (let attempt = 0; attempt < 5 && beforeTheCommand === 0; attempt++) {
+      const init = startInit(['--', 'sleep', '100'], { pidNamespace: false, env: { TINI_VERBOSITY: '0' } });
+      const pid = init.process.pid ?? -1;
+      const deadline = Date.now() + 10_000;
+      while (!catchesSigusr2(pid)) if (Date.now() > deadline) throw new Error('the init never caught SIGUSR2');
+      process.kill(pid, 'SIGUSR2');
+      if (readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() === '') beforeTheCommand++;
+      const exit = await init.exited;
+      assert.equal(exit.code, 128 + 12, exit.stderr);
+    }
+    assert.ok(beforeTheCommand > 0, 'in 5 attempts the init never caught SIGUSR2 before it started the command');
   });
 
   test('a bad BATON_LOG_LEVEL exits 2 naming the variable, and spawns nothing', async () => {
