@@ -2,7 +2,6 @@
 // child Node spawned.
 import { readdirSync, readFileSync } from 'node:fs';
 import { isOwned } from './children.ts';
-
 import type { ReapedEnd } from './syscalls.ts';
 
 type Syscalls = typeof import('./syscalls.ts');
