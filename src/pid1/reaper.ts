@@ -7,9 +7,9 @@ import type { ReapedEnd } from './syscalls.ts';
 type Syscalls = typeof import('./syscalls.ts');
 
 /**
- * Reaps every zombie child that Node did not spawn; returns their pids.
+ * Supervisor mode's reaping: every zombie child that Node did not spawn; returns their pids.
  *
- * waitpid(-1) would take Node's own children too, and libuv would never learn how
+ * waitpid(-1) would take Node's own children (the instances) too, and libuv would never learn how
  * they ended. So: waitid(WNOWAIT) first says, without reaping, whether any child is a
  * zombie at all (one cheap call when there is nothing to do). If one is, the list of
  * children is read from /proc and each that Node does not own is reaped by pid: one

@@ -1,5 +1,6 @@
 // The few Linux system calls Node does not expose, bound through koffi.
-// Loaded lazily: single-command mode only needs them once a SIGCHLD arrives.
+// Loaded lazily in single-command mode: at start only for -s, -p or a terminal, else
+// off the start-up path (see modes/single-command.ts).
 import koffi from 'koffi';
 import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -54,7 +55,7 @@ export function strerror(errno: number): string {
   return strerrorFn(errno);
 }
 
-// One buffer for every waitid call: reaping ten thousand zombies should not allocate ten thousand buffers.
+// One buffer for every waitid peek (once per reaping pass, so koffi copying it costs nothing that counts).
 const siginfo = Buffer.alloc(SIGINFO_SIZE);
 // waitpid's status word, in memory of koffi's own: koffi copies a Buffer argument in and
 // out on every call, which made reaping a burst of 10,000 zombies ~40% slower.
