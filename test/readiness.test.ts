@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { NotifyMessage } from '../src/readiness/messages.ts';
 import { NotifySocket } from '../src/readiness/notify-socket.ts';
 import { waitForHttp, waitForTcp } from '../src/readiness/probes.ts';
-import { FIXTURES, ROOT } from './helpers/init-process.ts';
+import { FIXTURES, ROOT, WAIT_MS } from './helpers/init-process.ts';
 
 const SEND = `${FIXTURES}/notify-send.py`;
 const LOCALHOST = '127.0.0.1';
@@ -25,9 +25,9 @@ interface Exit {
   stderr: string;
 }
 
-/** Runs a command to its end; `signal` (the test's) kills it if the test is cancelled. */
+/** Runs a command to its end; `signal` (the test's) kills it if the test is cancelled, and so does its deadline. */
 async function run(file: string, args: string[], options: SpawnOptions = {}): Promise<Exit> {
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: WAIT_MS, killSignal: 'SIGKILL', ...options });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -44,18 +44,29 @@ async function send(pairs: Array<[string, string]>, options: SpawnOptions = {}):
   return run(python, [SEND, ...pairs.flat()], options);
 }
 
-/** Collects a socket's messages; `count(n)` resolves once n have arrived. */
-function collect(socket: NotifySocket): { messages: NotifyMessage[]; count(n: number): Promise<NotifyMessage[]> } {
+/** Collects a socket's messages; `count(n)` resolves once n have arrived, and fails at its deadline. */
+function collect(socket: NotifySocket): { messages: NotifyMessage[]; count(n: number, timeoutMs?: number): Promise<NotifyMessage[]> } {
   const messages: NotifyMessage[] = [];
   const waiters: Array<{ n: number; resolve: (m: NotifyMessage[]) => void }> = [];
   socket.onMessage((message) => {
     messages.push(message);
     for (const waiter of waiters.filter((w) => messages.length >= w.n)) waiter.resolve(messages);
   });
-  return {
-    messages,
-    count: (n) => (messages.length >= n ? Promise.resolve(messages) : new Promise((resolve) => waiters.push({ n, resolve }))),
+  const count = async (n: number, timeoutMs = WAIT_MS): Promise<NotifyMessage[]> => {
+    if (messages.length >= n) return messages;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        new Promise<NotifyMessage[]>((resolve) => waiters.push({ n, resolve })),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`waited ${timeoutMs} ms for ${n} messages on ${socket.path}; got ${JSON.stringify(messages)}`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   };
+  return { messages, count };
 }
 
 describe('NotifySocket', () => {

@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { FIXTURES, logRecords, runInit, startInit } from './helpers/init-process.ts';
+import { FIXTURES, INIT, logRecords, runInit, startInit, startProcess } from './helpers/init-process.ts';
 
 const REPORTER = `${FIXTURES}/signal-reporter.mjs`;
 
@@ -46,6 +46,14 @@ describe('exit status', () => {
     assert.equal((await runInit(['-e', '3', '--', 'sh', '-c', 'exit 4'])).code, 4);
   });
 
+  test('-e takes every code from 0 to 255, the ends of the range too', async () => {
+    assert.equal((await runInit(['-e', '255', '--', 'sh', '-c', 'exit 255'])).code, 0);
+    assert.equal((await runInit(['-e', '0', '--', 'true'])).code, 0);
+    const beyond = await runInit(['-e', '256', '--', 'true'], { pidNamespace: false });
+    assert.equal(beyond.code, 1);
+    assert.match(beyond.stderr, /256/);
+  });
+
   test('options stop at the first word that is not one, so -- is optional', async () => {
     const exit = await runInit(['sh', '-c', 'echo "$@"', 'sh', '-e', '5', '-x']);
     assert.equal(exit.code, 0);
@@ -54,26 +62,28 @@ describe('exit status', () => {
 });
 
 describe('reaping', () => {
-  test('a command that exits while the init reaps a burst of orphans: its exit code still comes through', async () => {
-    // The fixture exits as soon as the init starts reaping 2000 orphans, so its own zombie is
-    // taken by that reaping pass rather than by Node; the code must come through either way.
-    let takenByTheReaper = 0;
+  test('a command that ends in the middle of a reaping pass: the pass takes its status and hands it over', async () => {
+    // The fixture stops the init (a subreaper here: it cannot stop a PID 1 from inside) in
+    // the middle of a pass over 500 orphans, ends, and lets the init go on: the pass, not
+    // libuv, then takes the command's end, every time. Its code must still come through.
     for (const [end, code] of [['5', 5], ['SIGKILL', 137], ['0', 0]] as const) {
-      const exit = await runInit(['--', `${FIXTURES}/burst-then-exit.py`, '2000', end], { env: { BATON_LOG_LEVEL: 'debug' } });
+      const exit = await runInit(['-s', '--', `${FIXTURES}/exit-mid-reap.py`, '500', end], { pidNamespace: false, env: { BATON_LOG_LEVEL: 'debug' }, timeoutMs: 90_000 });
       assert.equal(exit.code, code, exit.stderr);
-      if (logRecords(exit.stderr).some((record) => /its status was taken there/.test(String(record.msg)))) takenByTheReaper++;
+      assert.ok(
+        logRecords(exit.stderr).some((record) => /its status was taken there/.test(String(record.msg))),
+        `the command's end (${end}) was not taken by the reaping pass:\n${exit.stderr}`,
+      );
     }
-    assert.ok(takenByTheReaper >= 1, `the reaping pass took the command's end in ${takenByTheReaper} runs of three`);
   });
 
-  test('2000 orphans of a grandchild are all reaped and the child exit code is kept', async () => {
-    const exit = await runInit(['--', `${FIXTURES}/zombie-factory.sh`, '2000', '3']);
+  test('orphans of a grandchild are all reaped and the child exit code is kept', async () => {
+    const exit = await runInit(['--', `${FIXTURES}/zombie-factory.sh`, '200', '3']);
     assert.equal(exit.code, 3, exit.stderr);
   });
 
   test('the child exit code survives orphans exiting at the same moment', async () => {
     for (let round = 0; round < 5; round++) {
-      const exit = await runInit(['--', 'sh', '-c', 'for i in $(seq 300); do (true &); done; exit 5']);
+      const exit = await runInit(['--', 'sh', '-c', 'for i in $(seq 50); do (true &); done; exit 5']);
       assert.equal(exit.code, 5, exit.stderr);
     }
   });
@@ -148,12 +158,18 @@ describe('signals', () => {
     assert.equal(exit.code, 9);
   });
 
-  test('-p gives the init a signal when its parent dies, which it forwards', async () => {
-    const init = startInit(['-p', 'SIGUSR1', '--', process.execPath, REPORTER, 'child', 'SIGUSR1']);
-    await init.waitFor(/child ready/);
-    init.process.kill('SIGKILL'); // unshare, the init's parent
-    await init.waitFor(/child got SIGUSR1/);
-    await init.exited;
+  test('-p gives the init a signal when its parent dies, which it forwards; the init then exits with the command\'s code', async () => {
+    // Not in a PID namespace: the init's exit status must reach someone. The fixture is a
+    // subreaper that starts the init under a middle process; killing the middle orphans the
+    // init, which the fixture then waits for.
+    const wrapper = startProcess(`${FIXTURES}/parent-dies.py`, [process.execPath, INIT, '-p', 'SIGUSR1', '--', process.execPath, REPORTER, 'child', 'SIGUSR1']);
+    const middle = Number((await wrapper.waitFor(/^middle (\d+)$/m))[1]);
+    await wrapper.waitFor(/child ready/);
+    process.kill(middle, 'SIGKILL');
+    await wrapper.waitFor(/child got SIGUSR1/);
+    const exit = await wrapper.exited;
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.match(exit.stdout, /^command exited 0$/m, 'the init exited 0, the code of its command');
   });
 });
 

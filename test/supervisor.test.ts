@@ -1,10 +1,10 @@
 // Supervisor mode, the built init as PID 1 of a PID namespace, real child programs.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runInit } from './helpers/init-process.ts';
+import { FIXTURES, runInit } from './helpers/init-process.ts';
 import { freePort } from './helpers/net.ts';
 import { cleanBase, service, supervise } from './helpers/supervisor.ts';
 
@@ -21,8 +21,10 @@ describe('start', () => {
     const ready = s.records().filter((record) => record.msg === 'ready');
     assert.deepEqual(ready.map((record) => `${record.service}.${record.instance}`).sort(), ['jobs.1', 'web.1', 'web.2']);
     for (const record of ready) assert.equal(typeof record.pid, 'number');
-    const running = s.records().findIndex((record) => /generation 1 is running/.test(String(record.msg)));
-    assert.ok(s.records().findIndex((record) => record.msg === 'ready') < running);
+    const records = s.records();
+    const running = records.findIndex((record) => /generation 1 is running/.test(String(record.msg)));
+    const lastReady = Math.max(...ready.map((record) => records.indexOf(record)));
+    assert.ok(lastReady < running, 'every instance is ready before the generation runs');
     const status = await s.query('--status', '--json');
     const snapshot = JSON.parse(status.stdout) as { healthy: boolean; generations: Array<{ instances: Array<{ state: string; service: string; lastStatus: string | null }> }> };
     assert.equal(snapshot.healthy, true);
@@ -43,6 +45,10 @@ describe('start', () => {
     ['READY=1 on NOTIFY_PIPE', { BATON_A_COMMAND: service('--ready=text'), BATON_A_READY: 'notify' }],
     ['a bare newline on NOTIFY_PIPE (s6)', { BATON_A_COMMAND: service('--ready=newline'), BATON_A_READY: 'notify' }],
     ['systemd-notify --ready on NOTIFY_SOCKET', { BATON_A_COMMAND: service('--ready=systemd-notify'), BATON_A_READY: 'notify' }],
+    [
+      'a READY=1 datagram without a final newline on NOTIFY_SOCKET',
+      { BATON_A_COMMAND: JSON.stringify(['sh', '-c', `python3 ${FIXTURES}/notify-send.py "$NOTIFY_SOCKET" READY=1 && exec sleep 1000`]), BATON_A_READY: 'notify' },
+    ],
   ];
   for (const [name, env] of channels) {
     test(`readiness by ${name}`, async () => {
@@ -193,6 +199,31 @@ describe('stopping', () => {
     assert.ok(!records.some((r) => r.service === 'polite' && /killed/.test(String(r.msg))));
   });
 
+  test('the SIGKILL after STOP_TIMEOUT reaches the whole process group, a grandchild that ignores SIGTERM too', async (t) => {
+    // Outside a PID namespace (the init is then a subreaper), so that no namespace teardown
+    // kills the grandchild for the init; and looked at while the init still runs.
+    const s = supervise(
+      {
+        BATON_G_COMMAND: JSON.stringify(['sh', '-c', "trap '' TERM; sleep 1000 & echo \"grandchild $!\"; wait"]),
+        BATON_G_STOP_TIMEOUT: '1s',
+      },
+      { pidNamespace: false },
+    );
+    const grandchild = Number((await s.init.waitFor(/^grandchild (\d+)$/m))[1]);
+    t.after(() => {
+      if (!killedOrGone(grandchild)) process.kill(grandchild, 'SIGKILL'); // a failed run leaves nothing behind
+    });
+    await s.record(/generation 1 is running/);
+    s.init.signal('SIGTERM');
+    await s.record(/killed its process group/, { service: 'g' });
+    await s.record(/^exited/, { service: 'g' });
+    // The group's SIGKILL went out before the shell's exit was logged: by now the grandchild is
+    // gone, a zombie, or at least has SIGKILL pending. One signalled by pid alone has none of these.
+    assert.ok(killedOrGone(grandchild), `grandchild ${grandchild} is alive and was not sent SIGKILL:\n${procStatus(grandchild)}`);
+    const exit = await s.init.exited;
+    assert.equal(exit.code, 0, exit.stderr);
+  });
+
   test('stop does not wait out a timer when the children are fast', { timeout: 30_000 }, async () => {
     // With an 100 s stop timeout, an init that waited for it would hit this test's 30 s limit.
     const s = supervise({ BATON_A_COMMAND: service('--ready=json'), BATON_A_COUNT: '3', BATON_A_READY: 'notify', BATON_STOP_TIMEOUT: '100s' });
@@ -228,9 +259,14 @@ describe('stopping', () => {
 
 describe('instances', () => {
   test('USER drops the instance to that user while the init stays root', async () => {
-    const s = supervise({ BATON_LOW_COMMAND: service('--ready=json'), BATON_LOW_READY: 'notify', BATON_LOW_USER: 'nobody' });
+    const s = supervise({ BATON_LOW_COMMAND: service('--ready=json --print-ids'), BATON_LOW_READY: 'notify', BATON_LOW_USER: 'nobody' });
     await s.record(/generation 1 is running/);
     assert.match(s.init.stdout, /low\.1 gen 1 pid \d+ uid 65534 started/);
+    // nobody's primary group in /etc/passwd; root's supplementary groups are dropped.
+    const nobodyGid = /^nobody:[^:]*:\d+:(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'))?.[1];
+    const [, uid, gid, groups] = /low\.1 ids uid=(\d+) gid=(\d+) groups=([\d,]*)/.exec(s.init.stdout) ?? [];
+    assert.deepEqual([uid, gid], ['65534', nobodyGid], s.init.stdout);
+    assert.ok((groups ?? '').split(',').filter(Boolean).every((group) => group === nobodyGid), `supplementary groups left: ${groups}`);
     s.init.signal('SIGTERM');
     assert.equal((await s.init.exited).code, 0);
   });
@@ -240,6 +276,22 @@ describe('instances', () => {
     const exit = await s.init.exited;
     assert.equal(exit.code, 0, exit.stderr);
     assert.match(exit.stdout, /env e 1 1 \[\] \[\]/);
+  });
+
+  test("the init's own LISTEN_* and NOTIFY_* variables are not passed on: they describe the init's descriptors, not the instance's", async () => {
+    // As when the init itself runs under systemd socket activation or podman --sdnotify.
+    const s = supervise({
+      LISTEN_PID: '1',
+      LISTEN_FDS: '2',
+      LISTEN_FDNAMES: 'outer',
+      NOTIFY_SOCKET: '/run/outer.sock',
+      NOTIFY_PIPE: '9',
+      BATON_E_COMMAND: JSON.stringify(['sh', '-c', 'echo "env [$LISTEN_PID] [$LISTEN_FDS] [$LISTEN_FDNAMES] [$NOTIFY_SOCKET] [$NOTIFY_PIPE]"; exit 0']),
+      BATON_E_RESTART: 'never',
+    });
+    const exit = await s.init.exited;
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.match(exit.stdout, /^env \[\] \[\] \[\] \[\] \[\]$/m);
   });
 
   test('prefix output loses no line of a child that writes 100k lines and exits', async () => {
@@ -339,3 +391,19 @@ describe('configuration', () => {
     assert.equal((await s.query('--health')).code, 1);
   });
 });
+
+function procStatus(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** True when the process is gone, dead or dying, or has SIGKILL pending (bit 9 of SigPnd or ShdPnd). */
+function killedOrGone(pid: number): boolean {
+  const status = procStatus(pid);
+  if (status === '' || /^State:\s+[ZX]/m.test(status)) return true;
+  const SIGKILL_BIT = 1n << 8n;
+  return ['SigPnd', 'ShdPnd'].some((field) => (BigInt(`0x${new RegExp(`^${field}:\\s*([0-9a-f]+)$`, 'm').exec(status)?.[1] ?? '0'}`) & SIGKILL_BIT) !== 0n);
+}

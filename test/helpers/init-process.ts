@@ -18,6 +18,8 @@ export interface StartOptions {
   cleanEnv?: boolean;
   node?: string;
   cwd?: string;
+  /** For runInit: how long the init may take to end (default WAIT_MS). */
+  timeoutMs?: number;
 }
 
 export interface Exit {
@@ -27,11 +29,19 @@ export interface Exit {
   stderr: string;
 }
 
+/**
+ * How long a test waits, by default, for one thing the init should do: far beyond what any
+ * step takes on a busy 2-core machine, and well inside the file's own timeout, so that a
+ * broken behaviour fails its own test by name rather than the whole file.
+ */
+export const WAIT_MS = 30_000;
+
 export class RunningInit {
   stdout = '';
   stderr = '';
-  readonly exited: Promise<Exit>;
+  private readonly closed: Promise<Exit>;
   private waiters: Array<() => void> = [];
+  private done = false;
 
   constructor(readonly process: ChildProcess, private readonly inNamespace: boolean) {
     process.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
@@ -42,36 +52,72 @@ export class RunningInit {
       this.stderr += chunk;
       this.wake();
     });
-    this.exited = once(process, 'close').then(([code, signal]) => ({
+    this.closed = once(process, 'close').then(([code, signal]) => ({
       code: code as number | null,
       signal: signal as NodeJS.Signals | null,
       stdout: this.stdout,
       stderr: this.stderr,
     }));
-    this.exited.then(() => this.wake());
+    void this.closed.then(() => {
+      this.done = true;
+      this.wake();
+    });
+  }
+
+  /**
+   * The init's end, awaited from now for at most WAIT_MS: past that the init is killed and
+   * the wait fails with its output.
+   */
+  get exited(): Promise<Exit> {
+    return this.ended();
+  }
+
+  /** The init's end, waited for at most `timeoutMs` from now (then it is killed). */
+  async ended(timeoutMs = WAIT_MS): Promise<Exit> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        this.process.kill('SIGKILL');
+        reject(new Error(`the init was still running ${timeoutMs} ms after the test began to wait for its end${this.tail()}`));
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([this.closed, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private wake(): void {
     for (const waiter of this.waiters.splice(0)) waiter();
   }
 
-  /** Resolves with the first match of `pattern` in the output (stdout or stderr); rejects if the init exits first. */
-  async waitFor(pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout'): Promise<RegExpMatchArray> {
+  private tail(): string {
+    return `\nstdout:\n${this.stdout.slice(-4000)}\nstderr:\n${this.stderr.slice(-8000)}`;
+  }
+
+  /** Resolves with the first match of `pattern` in the output; rejects if the init exits first or at the deadline. */
+  async waitFor(pattern: RegExp, stream: 'stdout' | 'stderr' = 'stdout', timeoutMs = WAIT_MS): Promise<RegExpMatchArray> {
     let match: RegExpMatchArray | null = null;
-    await this.waitUntil(() => (match = this[stream].match(pattern)) !== null, `${pattern} on ${stream}`);
+    await this.waitUntil(() => (match = this[stream].match(pattern)) !== null, `${pattern} on ${stream}`, timeoutMs);
     return match as unknown as RegExpMatchArray;
   }
 
-  /** Re-checks `condition` each time the init writes something; rejects if it exits first. */
-  async waitUntil(condition: () => boolean, what = 'the condition'): Promise<void> {
-    let done = false;
-    void this.exited.then(() => {
-      done = true;
-    });
+  /** Re-checks `condition` each time the init writes something; rejects if it exits first or at the deadline. */
+  async waitUntil(condition: () => boolean, what = 'the condition', timeoutMs = WAIT_MS): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       if (condition()) return;
-      if (done) throw new Error(`init exited before ${what}.\nstdout:\n${this.stdout.slice(-4000)}\nstderr:\n${this.stderr.slice(-8000)}`);
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+      if (this.done) throw new Error(`init exited before ${what}.${this.tail()}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`waited ${timeoutMs} ms for ${what}; the init is still running.${this.tail()}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
   }
 
@@ -115,13 +161,20 @@ export function startInit(args: readonly string[], options: StartOptions = {}): 
 
 /** Runs the init to its end. */
 export async function runInit(args: readonly string[], options: StartOptions = {}): Promise<Exit> {
-  return startInit(args, options).exited;
+  return startInit(args, options).ended(options.timeoutMs);
+}
+
+/** Starts any command, watched as the init is (killed with the test file's leftovers). */
+export function startProcess(file: string, args: readonly string[], env?: Record<string, string | undefined>): RunningInit {
+  const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return new RunningInit(child, false);
 }
 
 /** Runs any command to its end (for the differential runs under tini). */
 export async function run(file: string, args: readonly string[], env?: Record<string, string | undefined>): Promise<Exit> {
-  const child = spawn(file, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new RunningInit(child, false).exited;
+  return startProcess(file, args, env).exited;
 }
 
 /** The parsed JSON log records the init wrote on stderr. */

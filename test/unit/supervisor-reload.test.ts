@@ -2,64 +2,7 @@
 // on fake instances and a fake clock: the order of events, rollbacks, coalescing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ServiceConfig, SupervisorConfig } from '../../src/config/types.ts';
-import { Supervisor } from '../../src/supervise/supervisor.ts';
-import { FakeClock } from '../helpers/fake-clock.ts';
-import { FakeInstance, silentLog } from '../helpers/fake-instance.ts';
-
-function serviceConfig(name: string, extra: Partial<ServiceConfig> = {}): ServiceConfig {
-  return {
-    name,
-    key: name.toUpperCase(),
-    argv: ['true'],
-    count: 1,
-    readiness: { kind: 'notify' },
-    readyTimeoutMs: 1000,
-    stopSignal: 'SIGTERM',
-    stopTimeoutMs: 500,
-    restart: 'always',
-    reload: 'replace',
-    ...extra,
-  };
-}
-
-function setup(services: ServiceConfig[], reloadParallel = Infinity) {
-  const clock = new FakeClock();
-  const journal: string[] = [];
-  const instances: FakeInstance[] = [];
-  let nextPid = 100;
-  const config: SupervisorConfig = {
-    globals: { readyTimeoutMs: 1000, stopTimeoutMs: 500, logLevel: 'silent', logFormat: 'json', output: 'inherit', maxRestarts: 5, reloadParallel },
-    services,
-  };
-  const supervisor = new Supervisor(
-    config,
-    (service, index, generation, events) => {
-      const instance = new FakeInstance(service, index, generation, events, clock, journal, nextPid++);
-      instances.push(instance);
-      return instance;
-    },
-    silentLog,
-    clock,
-  );
-  const of = (generation: number): FakeInstance[] => instances.filter((i) => i.generation === generation);
-  return { clock, journal, instances, supervisor, of };
-}
-
-/** Lets promise callbacks run (the supervisor awaits between steps). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
-
-async function startLive(services: ServiceConfig[], reloadParallel = Infinity) {
-  const world = setup(services, reloadParallel);
-  const running = world.supervisor.run();
-  await settle();
-  for (const instance of world.of(1)) instance.ready();
-  await settle();
-  assert.equal(world.supervisor.healthy, true);
-  return { ...world, running };
-}
+import { serviceConfig, settle, startLive } from '../helpers/fake-supervisor.ts';
 
 test('reload: every new instance is ready before any old one is stopped, then commit', async () => {
   const { supervisor, of, journal } = await startLive([serviceConfig('web', { count: 2 }), serviceConfig('jobs')]);
@@ -146,6 +89,32 @@ test('reload: a RELOAD=restart singleton is stopped before its replacement start
   assert.ok(journal.indexOf('exited cron.1@1') < journal.indexOf('start cron.1@2'));
   cron.ready();
   assert.equal((await outcome).committed, true);
+});
+
+test('reload: a RELOAD=restart singleton whose replacement fails is started again in the generation that stays live', async () => {
+  const { supervisor, of, journal } = await startLive([serviceConfig('web'), serviceConfig('cron', { reload: 'restart' })]);
+  journal.length = 0;
+  const outcome = supervisor.reload();
+  await settle();
+  of(2)[0]?.ready();
+  await settle();
+  const replacement = of(2).find((i) => i.name === 'cron.1');
+  assert.ok(replacement, 'the new singleton started after the old one stopped');
+  replacement.exit(3);
+  const result = await outcome;
+  assert.ok(!result.committed && 'reason' in result && /cron\.1 .*code 3/.test(result.reason), JSON.stringify(result));
+  await settle();
+  const crons = of(1).filter((i) => i.name === 'cron.1');
+  assert.equal(crons.length, 2, 'the stopped singleton is started again, in generation 1');
+  assert.ok(journal.indexOf('exited cron.1@2') < journal.lastIndexOf('start cron.1@1'));
+  assert.equal(supervisor.healthy, false, 'the singleton is down until its new instance is ready');
+  crons[1]?.ready();
+  await settle();
+  assert.equal(supervisor.healthy, true);
+  assert.deepEqual(
+    supervisor.status().generations.map((g) => [g.number, g.state, g.instances.map((i) => `${i.service}:${i.pid}`)]),
+    [[1, 'live', [`web:${of(1)[0]?.pid}`, `cron:${crons[1]?.pid}`]]],
+  );
 });
 
 test('reload: RELOAD=signal keeps the instance, forwards SIGHUP and moves it to the new generation', async () => {
