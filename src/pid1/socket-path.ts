@@ -42,12 +42,20 @@ export function inspectSocketPath(path: string): SocketPathState {
   return { kind: 'taken', reason: `a socket whose state cannot be told: ${answer}` };
 }
 
-export class SocketPathTaken extends Error {}
+export class SocketPathTaken extends Error {
+  constructor(
+    readonly path: string,
+    /** Why, without the path. */
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}`);
+  }
+}
 
 /** Makes `path` free to bind: removes a dead socket there, throws SocketPathTaken for anything else. */
 export function claimSocketPath(path: string): void {
   const state = inspectSocketPath(path);
-  if (state.kind === 'taken') throw new SocketPathTaken(`${path}: ${state.reason}; it is left as it is`);
+  if (state.kind === 'taken') throw new SocketPathTaken(path, `${state.reason}; it is left as it is`);
   if (state.kind === 'stale') {
     try {
       unlinkSync(path);

@@ -9,7 +9,7 @@ import { chmodSync, chownSync, closeSync, lstatSync, readSync, unlinkSync, write
 import { isAbsolute } from 'node:path';
 import { constants } from 'node:os';
 import { passCredentials, receiveWithSender } from '../pid1/datagram-credentials.ts';
-import { claimSocketPath } from '../pid1/socket-path.ts';
+import { claimSocketPath, SocketPathTaken } from '../pid1/socket-path.ts';
 import { parseSystemdText, type NotifyMessage } from './messages.ts';
 import { mayNotify } from './notify-access.ts';
 
@@ -97,7 +97,7 @@ export class NotifySocket {
     try {
       claimSocketPath(path);
     } catch (error) {
-      throw bindError(path, (error as Error).message, error);
+      throw bindError(path, error instanceof SocketPathTaken ? error.reason : (error as Error).message, error);
     }
     const fd: number = socketFn(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd === -1) throw bindError(path, `socket: ${strerrorFn(koffi.errno())}`);
