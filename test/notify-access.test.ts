@@ -62,6 +62,8 @@ test("instances with USER cannot find each other's NOTIFY_SOCKET", { skip: !isRo
   const exit = await s.init.exited;
   assert.match(exit.stdout, /cannot list: Permission denied/);
   assert.doesNotMatch(exit.stdout, /spoofed/);
+  assert.match(exit.stdout, /cannot guess: No such file or directory/);
+  assert.doesNotMatch(exit.stdout, /guessed/);
   assert.deepEqual(
     s.records().filter((r) => r.msg === 'ready').map((r) => r.instance),
     [1],
