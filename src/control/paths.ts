@@ -44,7 +44,12 @@ function claimDir(dir: string, uid: number): 'ok' | 'unavailable' | string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return 'unavailable';
   }
-  const stats = lstatSync(dir);
+  let stats;
+  try {
+    stats = lstatSync(dir);
+  } catch {
+    return 'unavailable';
+  }
   if (stats.isSymbolicLink()) return 'it is a symbolic link';
   if (!stats.isDirectory()) return 'it is not a directory';
   if (stats.uid !== uid) return stats.uid === 0 ? 'owned by root' : `it is owned by uid ${stats.uid}, not by the init's uid ${uid}`;
@@ -55,7 +60,7 @@ function claimDir(dir: string, uid: number): 'ok' | 'unavailable' | string {
 
 function refused(dir: string, reason: string): RuntimeDirRefused {
   return new RuntimeDirRefused(
-    `runtime directory ${dir}: ${reason}; it is left as it is. remove it or make it a directory of the init's user that only this user can write in, or set TMPDIR to another directory`,
+    `runtime directory ${dir}: ${reason}; it is left as it is: remove it, or make it a directory of the init's user that only this user can write in, or set TMPDIR to another directory`,
   );
 }
 

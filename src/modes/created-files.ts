@@ -1,5 +1,5 @@
 // What the init made on the file system (its notify directory, the sockets it bound),
-// removed on every way out: a normal exit, an exit 2 after some of it was made, a crash.
+// removed on every way out: a normal exit, an exit 2 after some of it was made, an uncaught error.
 // One 'exit' listener covers them all, as every path ends in process.exit or a throw.
 
 export class CreatedFiles {
@@ -19,7 +19,7 @@ export class CreatedFiles {
       try {
         remove();
       } catch {
-        // One that cannot be removed must not keep the others
+        // one that cannot be removed must not keep the others
       }
     }
   }
