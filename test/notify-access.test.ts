@@ -3,11 +3,65 @@
 // another user reaches its own socket but cannot even find the others'.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NotifyMessage } from '../src/readiness/messages.ts';
+import { NotifySocket } from '../src/readiness/notify-socket.ts';
 import { FIXTURES } from './helpers/init-process.ts';
 import { service, supervise } from './helpers/supervisor.ts';
 
 const SPOOF = JSON.stringify(['python3', `${FIXTURES}/notify-spoof.py`]);
 const isRoot = process.getuid?.() === 0;
+
+test('NotifySocket with a leader: a child in its process group counts, a process outside it is refused by pid', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-notify-access-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'a.sock');
+  const refused: Array<number | undefined> = [];
+  const messages: NotifyMessage[] = [];
+  let changed = (): void => undefined;
+  let leaderPid: number | undefined = undefined; // set once the leader is spawned, after the socket is open
+  const socket = NotifySocket.open(path, {
+    leader: () => leaderPid,
+    onRefused: (sender) => {
+      refused.push(sender);
+      changed();
+    },
+  });
+  t.after(() => socket.close());
+  socket.onMessage((message) => {
+    messages.push(message);
+    changed();
+  });
+  const until = (done: () => boolean, what: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${what} within 30 s`)), 30_000);
+      const check = (): void => {
+        if (!done()) return;
+        clearTimeout(timer);
+        resolve();
+      };
+      changed = check;
+      check();
+    });
+
+  // The leader has a process group of its own, as an instance has; the sender is its child.
+  const leader = spawn('sh', ['-c', `python3 ${FIXTURES}/notify-send.py "$1" STATUS=from-the-group; exec sleep 600`, 'sh', path], { detached: true, stdio: 'ignore' });
+  leaderPid = leader.pid;
+  t.after(() => leader.kill('SIGKILL'));
+  await until(() => messages.length === 1, "the message of the leader's child");
+  assert.deepEqual(messages, [{ raw: 'STATUS=from-the-group', status: 'from-the-group' }]);
+
+  // An outsider: a child of the test runner, in the test runner's process group.
+  const outsider = spawn('python3', [`${FIXTURES}/notify-send.py`, path, 'READY=1'], { stdio: 'ignore' });
+  await until(() => refused.length === 1, 'the refusal of the outsider');
+  assert.deepEqual(refused, [outsider.pid]);
+  assert.equal(messages.length, 1);
+  await once(outsider, 'close');
+});
 
 type LogRecord = Record<string, unknown>;
 const settled = (records: LogRecord[]): boolean => records.some((r) => /generation 1 is running|start failed/.test(String(r.msg)));
