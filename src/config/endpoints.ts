@@ -1,6 +1,7 @@
 // The grammars of BATON_<NAME>_READY and BATON_<NAME>_LISTEN: where a service is reached.
 import { EnvError } from 'envalid';
 import { isIP } from 'node:net';
+import { resolve } from 'node:path';
 import type { Listen, Readiness } from './types.ts';
 
 const READY_FORMS = 'use none, notify, tcp:PORT, tcp:HOST:PORT or an http:// URL';
@@ -34,7 +35,8 @@ export function parseReadiness(input: string): Readiness {
 
 export function parseListen(input: string): Listen {
   const text = input.trim();
-  if (text.startsWith('/')) return { kind: 'unix', path: text };
+  // Normalised (`/a//b/./c.sock` is `/a/b/c.sock`), so that two spellings of one path are seen as one.
+  if (text.startsWith('/')) return { kind: 'unix', path: resolve(text) };
   const address = hostPort(text, DEFAULT_LISTEN_HOST);
   if (typeof address === 'string') throw new EnvError(`"${input}" ${address}; ${LISTEN_FORMS}`);
   return { kind: 'tcp', ...address };

@@ -17,6 +17,7 @@ import {
   type ServiceConfig,
   type SupervisorConfig,
 } from './types.ts';
+import { socketPathErrors } from './socket-paths.ts';
 import { loadUserDb, type UserDb } from './users.ts';
 import { absolutePath, command, countOrAll, directory, intInRange, listen, nonNegativeInt, oneOf, readiness, runAs, signal, timeout } from './validators.ts';
 import { byCodeUnit, sortVariables, type DeclaredService, type ServiceKey } from './variables.ts';
@@ -51,6 +52,8 @@ export function readSupervisorConfig(
     if (read.listen) listens.push({ service, listen: read.listen });
   }
   errors.push(...listenConflicts(listens));
+  const control = globals?.controlSocket === undefined ? undefined : { variable: 'BATON_CONTROL_SOCKET', path: globals.controlSocket };
+  errors.push(...socketPathErrors(control, unixListens(listens)));
   if (declared.length === 0) {
     errors.push({
       variable: 'BATON_<NAME>_COMMAND',
@@ -155,6 +158,10 @@ function readService(
 
 function variableOf(service: DeclaredService, key: string): string {
   return `BATON_${service.key}_${key}`;
+}
+
+function unixListens(listens: { service: DeclaredService; listen: Listen }[]): { variable: string; path: string }[] {
+  return listens.flatMap(({ service, listen }) => (listen.kind === 'unix' ? [{ variable: variableOf(service, 'LISTEN'), path: listen.path }] : []));
 }
 
 /** Two services cannot bind the same port or socket path; the later one in name order is the error. */

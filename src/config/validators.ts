@@ -1,7 +1,7 @@
 // envalid validators for the value types baton's variables take.
 import { EnvError, makeExactValidator, makeValidator } from 'envalid';
 import { statSync, type Stats } from 'node:fs';
-import { isAbsolute } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { parseSignal } from '../pid1/signals.ts';
 import { parseCommand } from './command.ts';
 import { parseListen, parseReadiness } from './endpoints.ts';
@@ -108,7 +108,7 @@ export const absolutePath = makeExactValidator<string>(
   nonEmpty('an absolute path such as /run/baton.sock', (input) => {
     const path = input.trim();
     if (!isAbsolute(path)) throw new EnvError(`"${input}" is not an absolute path (use a path starting with /)`);
-    return path;
+    return resolve(path); // normalised, so that two spellings of one path compare equal
   }),
 );
 

@@ -1,27 +1,67 @@
-// Where the init keeps its runtime files: /run/baton when it can write there,
-// else a private folder under the temporary directory. The client (`--status`,
+// Where the init keeps its runtime files: /run/baton when it can make it its own, else
+// a folder of its own under the temporary directory. The client (`--status`,
 // `--health`) looks in the same places.
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+//
+// The folder holds the control socket and the notify sockets, so whoever can write in
+// it could move them away or put their own in their place: it must be a real directory
+// (not a symlink), owned by the init's user, and writable by nobody else. One that is
+// not is refused, named in the message, rather than used or silently replaced by another,
+// where `--status` would not find the init.
+import { chmodSync, existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const RUN_DIR = '/run/baton';
+/**
+ * Others may pass through (a service running as another user reaches its notify
+ * socket, whose name it is given) but not list or change what is inside.
+ */
+const RUNTIME_MODE = 0o711;
+
+export class RuntimeDirRefused extends Error {}
 
 function fallbackDir(): string {
   return join(tmpdir(), `baton-${process.getuid?.() ?? 'user'}`);
 }
 
-/** Creates the runtime folder if needed and returns it. */
+/** Creates the runtime folder if needed and returns it; throws RuntimeDirRefused for one that is not safe to use. */
 export function runtimeDir(): string {
+  const uid = process.getuid?.() ?? 0;
+  const primary = claimDir(RUN_DIR, uid);
+  if (primary === 'ok') return RUN_DIR;
+  // A non-root init cannot create /run/baton, and one made by root (the image, or a root run) is not its own either.
+  if (primary !== 'unavailable' && !(uid !== 0 && primary === 'owned by root')) throw refused(RUN_DIR, primary);
+  const fallback = fallbackDir();
+  const second = claimDir(fallback, uid);
+  if (second === 'ok') return fallback;
+  throw refused(fallback, second === 'unavailable' ? 'it cannot be created' : second);
+}
+
+/** 'ok' once `dir` is safe and set to RUNTIME_MODE, 'unavailable' when it cannot be made, else what is wrong with it. */
+function claimDir(dir: string, uid: number): 'ok' | 'unavailable' | string {
   try {
-    mkdirSync(RUN_DIR, { recursive: true, mode: 0o755 });
-    accessSync(RUN_DIR, constants.W_OK);
-    return RUN_DIR;
-  } catch {
-    const dir = fallbackDir();
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return dir;
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return 'unavailable';
   }
+  let stats;
+  try {
+    stats = lstatSync(dir);
+  } catch {
+    return 'unavailable';
+  }
+  if (stats.isSymbolicLink()) return 'it is a symbolic link';
+  if (!stats.isDirectory()) return 'it is not a directory';
+  if (stats.uid !== uid) return stats.uid === 0 ? 'owned by root' : `it is owned by uid ${stats.uid}, not by the init's uid ${uid}`;
+  if ((stats.mode & 0o022) !== 0) return `its mode ${(stats.mode & 0o777).toString(8)} lets others write in it`;
+  if ((stats.mode & 0o777) !== RUNTIME_MODE) chmodSync(dir, RUNTIME_MODE);
+  return 'ok';
+}
+
+function refused(dir: string, reason: string): RuntimeDirRefused {
+  return new RuntimeDirRefused(
+    `runtime directory ${dir}: ${reason}; it is left as it is: remove it, or make it a directory of the init's user that only this user can write in, or set TMPDIR to another directory`,
+  );
 }
 
 /** The control socket the init listens on. */

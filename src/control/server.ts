@@ -1,22 +1,24 @@
 // The init's control socket: a unix stream socket, mode 0600, one JSON request
 // line in, one JSON answer line out.
-import { chmodSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Server } from 'node:net';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { claimSocketPath } from '../pid1/socket-path.ts';
 import type { ControlRequest, ControlResponse } from './protocol.ts';
 
 export type ControlHandler = (request: ControlRequest) => Promise<ControlResponse> | ControlResponse;
 
-export class ControlSocketInUse extends Error {}
+export interface ControlServer {
+  /** Stops listening and removes the socket file, unless another file has since taken its path. Synchronous, so it can run at exit. */
+  close(): void;
+}
 
-/** Listens on `path`; a stale socket file left by a dead init is replaced, a live one is an error. */
-export async function startControlServer(path: string, handle: ControlHandler): Promise<Server> {
-  if (await answers(path)) throw new ControlSocketInUse(`another baton is already listening on ${path}`);
-  try {
-    unlinkSync(path);
-  } catch {
-    // no stale file
-  }
+/**
+ * Listens on `path`; a stale socket file left by a dead init is replaced, anything else
+ * there (a live socket, a file, a directory, a symlink) is refused with SocketPathTaken.
+ */
+export async function startControlServer(path: string, handle: ControlHandler): Promise<ControlServer> {
+  claimSocketPath(path);
   const server = createServer((socket) => {
     socket.on('error', () => socket.destroy());
     const lines = createInterface({ input: socket });
@@ -39,9 +41,19 @@ export async function startControlServer(path: string, handle: ControlHandler): 
   } finally {
     process.umask(previous);
   }
+  const inode = lstatSync(path).ino;
   chmodSync(path, 0o600);
   server.unref(); // the control socket alone must not keep the init alive
-  return server;
+  return {
+    close: () => {
+      try {
+        if (lstatSync(path).ino === inode) unlinkSync(path);
+      } catch {
+        // gone already
+      }
+      server.close();
+    },
+  };
 }
 
 async function respond(line: string, handle: ControlHandler): Promise<ControlResponse> {
@@ -57,15 +69,4 @@ async function respond(line: string, handle: ControlHandler): Promise<ControlRes
   } catch (error) {
     return { ok: false, error: (error as Error).message };
   }
-}
-
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection(path);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }

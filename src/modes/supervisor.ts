@@ -1,12 +1,13 @@
 // Supervisor mode: the services declared in BATON_* variables, under one PID 1.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SingleCommandFlags } from '../cli/args.ts';
 import { EXIT_BAD_CONFIG, type ConfigError } from '../config/errors.ts';
 import { readSupervisorConfig } from '../config/services.ts';
 import type { SupervisorConfig } from '../config/types.ts';
-import { runtimeDir, serverSocketPath } from '../control/paths.ts';
-import { ControlSocketInUse, startControlServer } from '../control/server.ts';
+import { RuntimeDirRefused, runtimeDir, serverSocketPath } from '../control/paths.ts';
+import { startControlServer } from '../control/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { flushOutput } from '../log/output.ts';
 import { releaseSignals } from '../pid1/early-signals.ts';
@@ -18,6 +19,7 @@ import { NotifySocket } from '../readiness/notify-socket.ts';
 import { Instance, type InstanceContext } from '../supervise/instance.ts';
 import { systemClock } from '../supervise/clock.ts';
 import { Supervisor } from '../supervise/supervisor.ts';
+import { CreatedFiles } from './created-files.ts';
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 const FORWARDED: NodeJS.Signals[] = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -51,18 +53,30 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
     process.exit(1);
   }
 
-  const runtime = runtimeDir();
+  const created = new CreatedFiles();
+  let runtime: string;
+  try {
+    runtime = runtimeDir();
+  } catch (error) {
+    if (!(error instanceof RuntimeDirRefused)) throw error;
+    log.fatal(error.message);
+    process.exit(EXIT_BAD_CONFIG);
+  }
   const notifyDir = mkdtempSync(join(runtime, 'notify-'));
+  created.add(() => rmSync(notifyDir, { recursive: true, force: true }));
+  // Passable by a service running as another user, to its own socket; not listable, so the names stay secret.
+  chmodSync(notifyDir, 0o711);
   const controlPath = serverSocketPath(globals.controlSocket, runtime);
 
   const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !NOT_INHERITED.test(key)));
-  const listeners = await openListeners(config, log);
+  const listeners = await openListeners(config, log, created);
   const context: InstanceContext = {
     clock: systemClock,
     log,
     output: globals.output,
     baseEnv,
-    openNotifySocket: (name, owner) => NotifySocket.open(join(notifyDir, `${name}.sock`), owner),
+    // A random part, so that no other process can work out an instance's socket from its name.
+    openNotifySocket: (name, options) => NotifySocket.open(join(notifyDir, `${name}.${randomBytes(8).toString('hex')}.sock`), options),
     listenFd: (service) => listeners.get(service.name)?.fd,
   };
   const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock);
@@ -82,38 +96,35 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   for (const signal of [...STOP_SIGNALS, ...FORWARDED, 'SIGHUP' as const]) process.on(signal, () => onSignal(signal));
   for (const signal of releaseSignals()) onSignal(signal);
 
-  let control;
   try {
-    control = await startControlServer(controlPath, async (request) => {
+    const control = await startControlServer(controlPath, async (request) => {
       if (request.command === 'health') return { ok: true, command: 'health', healthy: supervisor.healthy };
       if (request.command === 'reload') return { ok: true, command: 'reload', outcome: await supervisor.reload() };
       return { ok: true, command: 'status', status: supervisor.status() };
     });
+    created.add(() => control.close());
   } catch (error) {
-    const reason = error instanceof ControlSocketInUse ? error.message : `cannot listen on ${controlPath}: ${(error as Error).message}`;
-    log.fatal({ variable: 'BATON_CONTROL_SOCKET' }, `${reason}; set BATON_CONTROL_SOCKET to another path`);
-    rmSync(notifyDir, { recursive: true, force: true });
+    log.fatal({ variable: 'BATON_CONTROL_SOCKET' }, `BATON_CONTROL_SOCKET: cannot listen on ${controlPath}: ${(error as Error).message}; set BATON_CONTROL_SOCKET to another path`);
     process.exit(EXIT_BAD_CONFIG);
   }
   log.info({ services: config.services.map((service) => service.name), control: controlPath }, `supervising ${config.services.map((s) => `${s.name} x${s.count}`).join(', ')}`);
 
   const code = await supervisor.run();
-  control.close();
-  for (const listener of listeners.values()) listener.close();
-  rmSync(notifyDir, { recursive: true, force: true });
+  created.removeAll();
   log.info({ exitCode: code }, `exiting with ${code}`);
   await flushOutput();
   process.exit(code);
 }
 
 /** Binds every LISTEN socket before anything starts; one that cannot be bound is a configuration error. */
-async function openListeners(config: SupervisorConfig, log: Logger): Promise<Map<string, ListenSocket>> {
+async function openListeners(config: SupervisorConfig, log: Logger, created: CreatedFiles): Promise<Map<string, ListenSocket>> {
   const listeners = new Map<string, ListenSocket>();
   const errors: ConfigError[] = [];
   for (const service of config.services) {
     if (!service.listen) continue;
     try {
       const socket = await openListenSocket(service.listen);
+      created.add(() => socket.close());
       listeners.set(service.name, socket);
       log.info({ service: service.name, address: socket.address }, `listening on ${socket.address} for ${service.name}`);
     } catch (error) {
@@ -121,7 +132,6 @@ async function openListeners(config: SupervisorConfig, log: Logger): Promise<Map
     }
   }
   if (errors.length > 0) {
-    for (const listener of listeners.values()) listener.close();
     reportConfigErrors(errors);
     process.exit(EXIT_BAD_CONFIG);
   }

@@ -4,10 +4,11 @@
 // The init never accepts on it; it only keeps it open, so the kernel's accept queue
 // lives across reloads while old and new instances accept from the same socket.
 import koffi from 'koffi';
-import { closeSync, unlinkSync } from 'node:fs';
+import { closeSync, lstatSync, unlinkSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Listen } from '../config/types.ts';
+import { claimSocketPath } from './socket-path.ts';
 
 const libc = koffi.load(null as unknown as string); // dlopen(NULL): the running process, glibc or musl
 
@@ -65,21 +66,20 @@ function bindTcp(ip: string, port: number): ListenSocket {
 function bindUnix(path: string): ListenSocket {
   const bytes = Buffer.from(path);
   if (bytes.length > 107) throw new Error(`bind ${path}: the path is ${bytes.length} bytes, a unix socket path has at most 107`);
+  claimSocketPath(path); // a dead socket left by a previous run goes; anything else stays and is an error
   const fd = socketFn(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd === -1) throw failure(`socket for ${path}`);
+  let inode: number | undefined;
   try {
-    try {
-      unlinkSync(path); // a socket file left by a previous run
-    } catch {
-      // none there
-    }
     const sockaddr = Buffer.alloc(2 + 108);
     sockaddr.writeUInt16LE(AF_UNIX, 0);
     bytes.copy(sockaddr, 2);
     if (bindFn(fd, sockaddr, 2 + bytes.length + 1) === -1) throw failure(`bind ${path}`);
+    inode = lstatSync(path).ino;
     if (listenFn(fd, BACKLOG) === -1) throw failure(`listen on ${path}`);
   } catch (error) {
     closeSync(fd);
+    removeIfSame(path, inode);
     throw error;
   }
   return {
@@ -87,13 +87,19 @@ function bindUnix(path: string): ListenSocket {
     address: path,
     close: () => {
       closeSync(fd);
-      try {
-        unlinkSync(path);
-      } catch {
-        // gone already
-      }
+      removeIfSame(path, inode);
     },
   };
+}
+
+/** Removes the socket file this init bound, never a file someone has since put at the path. */
+function removeIfSame(path: string, inode: number | undefined): void {
+  if (inode === undefined) return;
+  try {
+    if (lstatSync(path).ino === inode) unlinkSync(path);
+  } catch {
+    // gone already
+  }
 }
 
 function setOption(fd: number, level: number, name: number, value: number, address: string): void {

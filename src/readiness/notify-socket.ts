@@ -8,7 +8,10 @@ import koffi from 'koffi';
 import { chmodSync, chownSync, closeSync, lstatSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { constants } from 'node:os';
+import { passCredentials, receiveWithSender } from '../pid1/datagram-credentials.ts';
+import { claimSocketPath, SocketPathTaken } from '../pid1/socket-path.ts';
 import { parseSystemdText, type NotifyMessage } from './messages.ts';
+import { mayNotify } from './notify-access.ts';
 
 const libc = koffi.load(null as unknown as string); // dlopen(NULL): the running process, so glibc and musl alike
 
@@ -21,7 +24,7 @@ const SOCK_NONBLOCK = O_NONBLOCK;
 const SOCK_CLOEXEC = O_CLOEXEC;
 const MSG_TRUNC = 0x20; // recv then returns the datagram's real length, so truncation shows
 const POLLIN = 0x1;
-const { EINTR, ECONNREFUSED, ENAMETOOLONG } = constants.errno;
+const { EINTR, ENAMETOOLONG } = constants.errno;
 
 const SUN_PATH_SIZE = 108;
 const SUN_PATH_OFFSET = 2; // after sa_family_t
@@ -48,8 +51,6 @@ const SockaddrUn = koffi.struct({ sun_family: 'uint16_t', sun_path: koffi.array(
 
 const socketFn = libc.func('int socket(int domain, int type, int protocol)');
 const bindFn = libc.func('bind', 'int', ['int', koffi.pointer(SockaddrUn), 'uint32_t']);
-const connectFn = libc.func('connect', 'int', ['int', koffi.pointer(SockaddrUn), 'uint32_t']);
-const recvFn = libc.func('intptr_t recv(int fd, void *buf, size_t len, int flags)');
 const pipe2Fn = libc.func('int pipe2(void *fds, int flags)');
 const pollFn = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
 const strerrorFn = libc.func('const char *strerror(int errnum)');
@@ -61,6 +62,13 @@ export interface NotifySocketOptions {
   /** The instance's user and group, when it runs as another user than the init. */
   uid?: number;
   gid?: number;
+  /**
+   * When given, only datagrams from this process's group or session count (see
+   * notify-access.ts): it returns the instance's pid, undefined before the spawn.
+   * Others are dropped and reported to `onRefused` with the sender's pid.
+   */
+  leader?: () => number | undefined;
+  onRefused?: (sender: number | undefined) => void;
 }
 
 type Listener = (m: NotifyMessage) => void;
@@ -74,6 +82,7 @@ export class NotifySocket {
     private readonly fd: number,
     /** The socket file's inode, so that close() never removes a file someone else has since put at the path. */
     private readonly inode: number,
+    private readonly options: NotifySocketOptions,
   ) {}
 
   /**
@@ -85,11 +94,17 @@ export class NotifySocket {
   static open(path: string, options: NotifySocketOptions = {}): NotifySocket {
     const address = socketAddress(path);
     const length = SUN_PATH_OFFSET + Buffer.byteLength(path) + 1;
-    removeStaleSocket(path, address, length);
+    try {
+      claimSocketPath(path);
+    } catch (error) {
+      throw bindError(path, error instanceof SocketPathTaken ? error.reason : (error as Error).message, error);
+    }
     const fd: number = socketFn(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd === -1) throw bindError(path, `socket: ${strerrorFn(koffi.errno())}`);
     let inode: number;
     try {
+      const errno = passCredentials(fd);
+      if (errno !== 0) throw bindError(path, `setsockopt(SO_PASSCRED): ${strerrorFn(errno)}`);
       if (bindFn(fd, address, length) === -1) throw bindError(path, strerrorFn(koffi.errno()));
       try {
         if (options.uid !== undefined || options.gid !== undefined) chownSync(path, options.uid ?? -1, options.gid ?? -1);
@@ -103,7 +118,7 @@ export class NotifySocket {
       closeSync(fd);
       throw error;
     }
-    const socket = new NotifySocket(path, fd, inode);
+    const socket = new NotifySocket(path, fd, inode, options);
     poller.add(fd, () => socket.drain());
     return socket;
   }
@@ -128,10 +143,16 @@ export class NotifySocket {
   /** Reads every datagram waiting on the socket; called when poll() says there are some. */
   private drain(): void {
     for (let count = 0; count < MAX_DATAGRAMS_PER_WAKE && !this.closed; count++) {
-      const size: number = recvFn(this.fd, receiveBuffer, receiveBuffer.length, MSG_TRUNC);
-      if (size === -1) {
-        if (koffi.errno() === EINTR) continue;
+      const received = receiveWithSender(this.fd, receiveBuffer, MSG_TRUNC);
+      if ('errno' in received) {
+        if (received.errno === EINTR) continue;
         return; // EAGAIN: nothing left. Anything else, poll() reports again.
+      }
+      const { size } = received;
+      const { leader } = this.options;
+      if (leader !== undefined && !mayNotify(received.pid, leader())) {
+        this.options.onRefused?.(received.pid);
+        continue;
       }
       const message: NotifyMessage =
         size > receiveBuffer.length
@@ -281,30 +302,6 @@ function socketAddress(path: string): { sun_family: number; sun_path: string } {
     throw bindError(path, `${strerrorFn(ENAMETOOLONG)}: ${bytes} bytes, a unix socket path has at most ${MAX_PATH_BYTES}`);
   }
   return { sun_family: AF_UNIX, sun_path: path };
-}
-
-/**
- * Removes a socket file left behind by an init that did not get to clean up (killed,
- * or a container restarted on the same volume). Whether anyone still receives on it
- * shows when connecting to it: a dead socket refuses.
- */
-function removeStaleSocket(path: string, address: { sun_family: number; sun_path: string }, length: number): void {
-  let isSocket: boolean;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch {
-    return; // nothing there, or nothing we may look at: bind() will say which
-  }
-  if (!isSocket) return; // not ours to delete; bind() fails with "Address already in use"
-  const probe: number = socketFn(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (probe === -1) return;
-  let refused: boolean;
-  try {
-    refused = connectFn(probe, address, length) === -1 && koffi.errno() === ECONNREFUSED;
-  } finally {
-    closeSync(probe);
-  }
-  if (refused) unlinkSync(path);
 }
 
 function bindError(path: string, reason: string, cause?: unknown): Error {

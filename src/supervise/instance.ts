@@ -8,7 +8,7 @@ import { own } from '../pid1/children.ts';
 import { planSpawn } from '../pid1/spawn.ts';
 import type { NotifyMessage } from '../readiness/messages.ts';
 import { readNotifyPipe } from '../readiness/notify-pipe.ts';
-import type { NotifySocket } from '../readiness/notify-socket.ts';
+import type { NotifySocket, NotifySocketOptions } from '../readiness/notify-socket.ts';
 import { waitForHttp, waitForTcp } from '../readiness/probes.ts';
 import type { Clock } from './clock.ts';
 import { describeEnd } from './describe.ts';
@@ -21,8 +21,8 @@ export interface InstanceContext {
   output: OutputMode;
   /** The environment every instance starts from (the init's, less baton's own variables). */
   baseEnv: Record<string, string | undefined>;
-  /** Opens the NOTIFY_SOCKET of an instance (a path of its own under the runtime directory). */
-  openNotifySocket(name: string, owner?: { uid: number; gid: number }): NotifySocket;
+  /** Opens the NOTIFY_SOCKET of an instance (a path of its own, hard to guess, under the runtime directory). */
+  openNotifySocket(name: string, options: NotifySocketOptions): NotifySocket;
   /** The listening socket the init holds for a service with LISTEN, handed over as fd 3. */
   listenFd(service: ServiceConfig): number | undefined;
 }
@@ -40,6 +40,7 @@ export class Instance implements Supervised {
   done: Promise<void> = Promise.resolve();
   private readonly probe = new AbortController();
   private notifySocket: NotifySocket | undefined;
+  private notifyRefusalLogged = false;
 
   constructor(
     readonly service: ServiceConfig,
@@ -119,6 +120,13 @@ export class Instance implements Supervised {
     }
   }
 
+  /** Once per instance: a process outside it writing to its socket is worth a look, not a flood. */
+  private notifyRefused(sender: number | undefined): void {
+    if (this.notifyRefusalLogged) return;
+    this.notifyRefusalLogged = true;
+    this.log.debug({ pid: this.pid, sender }, `dropped a NOTIFY_SOCKET message from pid ${sender ?? 'unknown'}, which is not in this instance's process group or session (logged once)`);
+  }
+
   private async spawn(): Promise<void> {
     const { service, context } = this;
     const notify = service.readiness.kind === 'notify';
@@ -139,7 +147,11 @@ export class Instance implements Supervised {
     if (notify) {
       env.NOTIFY_PIPE = String(notifyPipeFd);
       try {
-        this.notifySocket = context.openNotifySocket(`${service.name}.${this.index}.g${this.generation}`, service.user);
+        this.notifySocket = context.openNotifySocket(`${service.name}.${this.index}`, {
+          ...(service.user === undefined ? {} : { uid: service.user.uid, gid: service.user.gid }),
+          leader: () => this.pid,
+          onRefused: (sender) => this.notifyRefused(sender),
+        });
         env.NOTIFY_SOCKET = this.notifySocket.path;
         this.notifySocket.onMessage((message) => this.onNotify(message));
       } catch (error) {
