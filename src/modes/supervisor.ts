@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { SingleCommandFlags } from '../cli/args.ts';
 import { EXIT_BAD_CONFIG, type ConfigError } from '../config/errors.ts';
 import { readSupervisorConfig } from '../config/services.ts';
+import { spawnErrors } from '../config/spawnable.ts';
 import type { SupervisorConfig } from '../config/types.ts';
 import { runtimeDir, serverSocketPath } from '../control/paths.ts';
 import { ControlSocketInUse, startControlServer } from '../control/server.ts';
@@ -11,7 +12,7 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import { flushOutput } from '../log/output.ts';
 import { releaseSignals } from '../pid1/early-signals.ts';
 import { reapOnSigchld, reapOrphans } from '../pid1/reaper.ts';
-import { signalNumber } from '../pid1/signals.ts';
+import { FORWARDABLE_SIGNALS, signalNumber } from '../pid1/signals.ts';
 import * as sys from '../pid1/syscalls.ts';
 import { openListenSocket, type ListenSocket } from '../pid1/listen-socket.ts';
 import { NotifySocket } from '../readiness/notify-socket.ts';
@@ -27,7 +28,11 @@ const NOT_INHERITED = /^(BATON_|NOTIFY_SOCKET$|NOTIFY_PIPE$|LISTEN_(FDS|PID|FDNA
 /** Reads and validates the configuration; on errors prints one line each and exits 2. */
 export function loadConfigOrExit(): SupervisorConfig {
   const { config, errors } = readSupervisorConfig(process.env);
-  if (config && errors.length === 0) return config;
+  if (config && errors.length === 0) {
+    const refused = spawnErrors(config, process.env, { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 }, process.cwd());
+    if (refused.length === 0) return config;
+    errors.push(...refused);
+  }
   reportConfigErrors(errors);
   process.exit(EXIT_BAD_CONFIG);
 }
@@ -78,8 +83,11 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
     if (STOP_SIGNALS.includes(signal)) supervisor.shutdown(signal);
     else if (signal === 'SIGHUP') void supervisor.reload();
     else if (FORWARDED.includes(signal)) supervisor.forward(signal);
+    else log.debug({ signal }, `${signal} ignored (supervisor mode has no use for it)`);
   };
-  for (const signal of [...STOP_SIGNALS, ...FORWARDED, 'SIGHUP' as const]) process.on(signal, () => onSignal(signal));
+  // Every catchable signal gets a handler, those of no use included: outside PID 1 the
+  // default action of SIGALRM, SIGPWR, SIGIO ... would kill the init and leave its services behind.
+  for (const signal of FORWARDABLE_SIGNALS) process.on(signal, () => onSignal(signal));
   for (const signal of releaseSignals()) onSignal(signal);
 
   let control;
