@@ -15,8 +15,10 @@ import { reapOnSigchld, reapOrphans } from '../pid1/reaper.ts';
 import { FORWARDABLE_SIGNALS, signalNumber } from '../pid1/signals.ts';
 import * as sys from '../pid1/syscalls.ts';
 import { openListenSocket, type ListenSocket } from '../pid1/listen-socket.ts';
+import { descendantsOf, signalGroup, signalProcess } from '../pid1/process-tree.ts';
 import { NotifySocket } from '../readiness/notify-socket.ts';
 import { Instance, type InstanceContext } from '../supervise/instance.ts';
+import { Leftovers } from '../supervise/leftovers.ts';
 import { systemClock } from '../supervise/clock.ts';
 import { Supervisor } from '../supervise/supervisor.ts';
 
@@ -62,6 +64,7 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
 
   const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !NOT_INHERITED.test(key)));
   const listeners = await openListeners(config, log);
+  const leftovers = new Leftovers(systemClock, { signalGroup, signalProcess, descendants: () => descendantsOf(process.pid) });
   const context: InstanceContext = {
     clock: systemClock,
     log,
@@ -69,6 +72,7 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
     baseEnv,
     openNotifySocket: (name, owner) => NotifySocket.open(join(notifyDir, `${name}.sock`), owner),
     listenFd: (service) => listeners.get(service.name)?.fd,
+    sweepGroup: (pgid, service, instanceLog) => void leftovers.sweepGroup(pgid, service.stopSignal, service.stopTimeoutMs, instanceLog),
   };
   const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock);
 
@@ -77,10 +81,16 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
     reapOrphans,
     (reaped) => {
       if (flags.warnOnReap) for (const pid of reaped) log.warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
+      leftovers.check();
     },
   );
+  let stopAsked = false;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (STOP_SIGNALS.includes(signal)) supervisor.shutdown(signal);
+    if (STOP_SIGNALS.includes(signal)) {
+      if (stopAsked) leftovers.killAll();
+      stopAsked = true;
+      supervisor.shutdown(signal);
+    }
     else if (signal === 'SIGHUP') void supervisor.reload();
     else if (FORWARDED.includes(signal)) supervisor.forward(signal);
     else log.debug({ signal }, `${signal} ignored (supervisor mode has no use for it)`);
@@ -106,6 +116,8 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   log.info({ services: config.services.map((service) => service.name), control: controlPath }, `supervising ${config.services.map((s) => `${s.name} x${s.count}`).join(', ')}`);
 
   const code = await supervisor.run();
+  // Nothing of a service may outlive the init: in subreaper mode nothing else would stop it.
+  await leftovers.sweepAll(globals.stopTimeoutMs, log);
   control.close();
   for (const listener of listeners.values()) listener.close();
   rmSync(notifyDir, { recursive: true, force: true });
