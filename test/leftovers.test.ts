@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { supervise } from './helpers/supervisor.ts';
+import { service, supervise } from './helpers/supervisor.ts';
 
 /** Living processes whose command line is exactly `words`, with their parent pid. */
 function living(words: string): Array<{ pid: number; ppid: number }> {
@@ -29,6 +29,17 @@ function living(words: string): Array<{ pid: number; ppid: number }> {
  */
 const tag = (): string => `4${Math.floor(Math.random() * 10)}.${String(Math.floor(Math.random() * 10_000)).padStart(4, '0')}`;
 
+/** `promise`, or a failure naming `what` once a generous deadline has passed (the init may stay up, silent, when it fails). */
+async function within<T>(promise: Promise<T>, what: string, ms = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The init's own exit: not its pipes closing, which a leftover holding them would delay. */
 async function initExit(s: ReturnType<typeof supervise>): Promise<number | null> {
   const child = s.init.process;
@@ -52,6 +63,21 @@ describe('what an instance leaves in its process group', () => {
     assert.equal(sent[0]?.signal, 'SIGTERM');
     s.init.signal('SIGTERM');
     assert.equal((await s.init.exited).code, 0);
+  });
+
+  test('and of its session: a child that moved to a group of its own (as a job-control shell does with its jobs)', async () => {
+    const sleep = `sleep ${tag()}`;
+    const script = `import os, time\nif os.fork() == 0:\n    os.setpgid(0, 0)\n    os.execvp("sleep", ${JSON.stringify(sleep.split(' '))})\ntime.sleep(0.3)`;
+    // A steady service keeps the init running once d has exited: what stops the sleep is the sweep, not the init's exit.
+    const s = supervise({ BATON_D_COMMAND: JSON.stringify(['python3', '-c', script]), BATON_D_RESTART: 'never', BATON_D_STOP_TIMEOUT: '30s', BATON_KEEP_COMMAND: service('--ready=json'), BATON_KEEP_READY: 'notify', BATON_LOG_LEVEL: 'debug' });
+    await s.record(/exited by itself/, { service: 'd' });
+    await within(s.record(/processes left in its process group \d+: sent SIGTERM/, { service: 'd' }), 'sweep of d.1');
+    await within(s.record(/processes left in its process group \d+ are gone/, { service: 'd' }), 'end of the sweep of d.1');
+    assert.deepEqual(living(sleep), [], `${sleep} gone while the init runs`);
+    assert.ok(!s.records().some((record) => /every instance has exited|exiting/.test(String(record.msg))), 'the init was still running');
+    s.init.signal('SIGTERM');
+    const exit = await s.init.exited;
+    assert.equal(exit.code, 0, exit.stderr);
   });
 
   test('a leftover that ignores STOP_SIGNAL is killed with its group after STOP_TIMEOUT (subreaper mode)', async () => {

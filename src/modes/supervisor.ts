@@ -64,7 +64,16 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
 
   const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !NOT_INHERITED.test(key)));
   const listeners = await openListeners(config, log);
-  const leftovers = new Leftovers(systemClock, { signalGroup, signalProcess, descendants: () => descendantsOf(process.pid) });
+  // One walk of /proc per event-loop turn: libuv reports every instance that ended on one SIGCHLD in the same turn.
+  let walked: ReturnType<typeof descendantsOf> | undefined;
+  const descendants = (): ReturnType<typeof descendantsOf> => {
+    if (walked === undefined) {
+      walked = descendantsOf(process.pid);
+      setImmediate(() => (walked = undefined));
+    }
+    return walked;
+  };
+  const leftovers = new Leftovers(systemClock, { signalGroup, signalProcess, descendants });
   const context: InstanceContext = {
     clock: systemClock,
     log,

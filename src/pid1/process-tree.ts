@@ -5,6 +5,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 export interface ProcessInfo {
   pid: number;
   pgid: number;
+  /** The session: an instance started with setsid leads one whose id is its pid. */
+  sid: number;
   /** Dead and waiting to be reaped: signalling it does nothing. */
   zombie: boolean;
 }
@@ -44,9 +46,9 @@ function childrenOf(pid: number): number[] {
 function infoOf(pid: number): ProcessInfo | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
-    const [state, , pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid, pgid: Number(pgid), zombie: state === 'Z' };
+    // "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses, so split after the last ')'.
+    const [state, , pgid, sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { pid, pgid: Number(pgid), sid: Number(sid), zombie: state === 'Z' };
   } catch {
     return undefined;
   }

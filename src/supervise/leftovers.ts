@@ -20,6 +20,8 @@ interface Sweep {
   readonly pgid?: number;
   alive(): boolean;
   kill(): void;
+  /** Logs that they went on the signal. */
+  gone(): void;
   readonly timer: Timer;
   readonly end: () => void;
 }
@@ -39,16 +41,25 @@ export class Leftovers {
   }
 
   /**
-   * After an instance's main process exited: whatever is left of its process group gets
-   * `signal`, and SIGKILL after `timeoutMs` if any of it is still there. False when the group was empty.
+   * After an instance's main process exited: whatever is left of its process group, and of
+   * its session when it led one (a job-control shell puts its jobs in groups of their own),
+   * gets `signal`, and SIGKILL after `timeoutMs` if any of it is still there. False when nothing was left.
    */
   sweepGroup(pgid: number, signal: NodeJS.Signals, timeoutMs: number, log: Logger): boolean {
-    if (!this.ops.signalGroup(pgid, signal)) return false;
+    // The session's members outside the group; none unless the instance was a session leader (setsid).
+    const inSession = (): ProcessInfo[] => this.ops.descendants().filter((info) => info.sid === pgid && info.pgid !== pgid && !info.zombie);
+    const signalAll = (sig: NodeJS.Signals): boolean => {
+      let any = this.ops.signalGroup(pgid, sig);
+      for (const info of inSession()) any = this.ops.signalProcess(info.pid, sig) || any;
+      return any;
+    };
+    if (!signalAll(signal)) return false;
     log.info({ pgid, signal }, `processes left in its process group ${pgid}: sent ${signal}`);
     this.track(
       pgid,
-      () => this.ops.signalGroup(pgid, 0),
-      () => this.ops.signalGroup(pgid, 'SIGKILL'),
+      () => this.ops.signalGroup(pgid, 0) || inSession().length > 0,
+      () => void signalAll('SIGKILL'),
+      () => log.debug({ pgid }, `processes left in its process group ${pgid} are gone`),
       timeoutMs,
       () => log.warn({ pgid, timeoutMs }, `processes of its group ${pgid} still running ${timeoutMs} ms after ${signal}: killed the group`),
     );
@@ -62,7 +73,7 @@ export class Leftovers {
    */
   async sweepAll(timeoutMs: number, log: Logger): Promise<void> {
     const swept = new Set([...this.sweeps].map((sweep) => sweep.pgid));
-    const outside = (): ProcessInfo[] => this.ops.descendants().filter((info) => !info.zombie && !swept.has(info.pgid));
+    const outside = (): ProcessInfo[] => this.ops.descendants().filter((info) => !info.zombie && !swept.has(info.pgid) && !swept.has(info.sid));
     const left = outside();
     if (left.length > 0) {
       for (const info of left) this.ops.signalProcess(info.pid, 'SIGTERM');
@@ -73,6 +84,7 @@ export class Leftovers {
         () => {
           for (const info of outside()) this.ops.signalProcess(info.pid, 'SIGKILL');
         },
+        () => log.debug('processes left at exit are gone'),
         timeoutMs,
         () => log.warn({ timeoutMs }, `processes left at exit still running ${timeoutMs} ms after SIGTERM: killed`),
       );
@@ -82,7 +94,11 @@ export class Leftovers {
 
   /** Something may have died (a SIGCHLD): every set that is all gone is done. */
   check(): void {
-    for (const sweep of this.sweeps) if (!sweep.alive()) this.finish(sweep);
+    for (const sweep of this.sweeps) {
+      if (sweep.alive()) continue;
+      sweep.gone();
+      this.finish(sweep);
+    }
   }
 
   /** A second SIGTERM: no more waiting. */
@@ -93,13 +109,14 @@ export class Leftovers {
     }
   }
 
-  private track(pgid: number | undefined, alive: () => boolean, kill: () => void, timeoutMs: number, onKilled: () => void): void {
+  private track(pgid: number | undefined, alive: () => boolean, kill: () => void, gone: () => void, timeoutMs: number, onKilled: () => void): void {
     let end!: () => void;
     const promise = new Promise<void>((resolve) => (end = resolve));
     const sweep: Sweep = {
       ...(pgid === undefined ? {} : { pgid }),
       alive,
       kill,
+      gone,
       end,
       timer: this.clock.after(timeoutMs, () => {
         if (!this.sweeps.has(sweep)) return;

@@ -7,8 +7,8 @@ import { Leftovers, type ProcessOps } from '../../src/supervise/leftovers.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { silentLog } from '../helpers/fake-instance.ts';
 
-/** A process table: pid -> group, and every signal sent, as `SIGTERM -7` (a group) or `SIGTERM 8`. */
-function table(processes: Record<number, number>) {
+/** A process table: pid -> group (and session, 1 unless given), and every signal sent, as `SIGTERM -7` (a group) or `SIGTERM 8`. */
+function table(processes: Record<number, number>, sessions: Record<number, number> = {}) {
   const living = new Map<number, number>(Object.entries(processes).map(([pid, pgid]) => [Number(pid), pgid]));
   const sent: string[] = [];
   const ops: ProcessOps = {
@@ -21,7 +21,7 @@ function table(processes: Record<number, number>) {
       if (signal !== 0 && living.has(pid)) sent.push(`${signal} ${pid}`);
       return living.has(pid);
     },
-    descendants: (): ProcessInfo[] => [...living].map(([pid, pgid]) => ({ pid, pgid, zombie: false })),
+    descendants: (): ProcessInfo[] => [...living].map(([pid, pgid]) => ({ pid, pgid, sid: sessions[pid] ?? 1, zombie: false })),
   };
   return { ops, sent, die: (pid: number) => living.delete(pid) };
 }
@@ -97,4 +97,18 @@ test('a second SIGTERM: killAll kills every set now', () => {
   assert.deepEqual(sent, ['SIGTERM -10', 'SIGKILL -10']);
   assert.equal(leftovers.pending, 0);
   assert.equal(clock.pending, 0);
+});
+
+test("a session leader's session is swept too: a job-control shell's jobs sit in groups of their own", () => {
+  const clock = new FakeClock();
+  // The instance was pid 10, leader of session 10; its job 12 has group 12; 40 is unrelated.
+  const { ops, sent, die } = table({ 11: 10, 12: 12, 40: 40 }, { 11: 10, 12: 10 });
+  const leftovers = new Leftovers(clock, ops);
+  leftovers.sweepGroup(10, 'SIGTERM', 1000, silentLog);
+  assert.deepEqual(sent, ['SIGTERM -10', 'SIGTERM 12']);
+  die(11);
+  leftovers.check();
+  assert.equal(leftovers.pending, 1, '12 is still there');
+  clock.advance(1000);
+  assert.deepEqual(sent.slice(2), ['SIGKILL 12']);
 });
