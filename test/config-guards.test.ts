@@ -63,6 +63,12 @@ describe('--check refuses what spawn would refuse: exit 2, the variable named', 
     assert.match(messages(exit.stderr), /BATON_EXEC_STEP: not a baton variable/);
   });
 
+  test('in single-command mode BATON_EXEC_STEP is the command\'s like any variable: the init runs the command', async () => {
+    const exit = await runInit(['--', 'sh', '-c', 'echo "$BATON_EXEC_STEP"; exit 4'], { pidNamespace: false, env: { ...cleanBase(), BATON_EXEC_STEP: '{}' }, cleanEnv: true });
+    assert.equal(exit.code, 4, exit.stderr);
+    assert.equal(exit.stdout, '{}\n');
+  });
+
   test('what execvp would run passes: a relative path with a slash is found in CWD, a name in PATH', async () => {
     const env = { ...cleanBase(), BATON_A_COMMAND: './run', BATON_A_CWD: APP, BATON_B_COMMAND: 'sh -c true', BATON_C_COMMAND: OWNER_ONLY };
     const exit = await runInit(['--check'], { pidNamespace: false, env, cleanEnv: true });
