@@ -1,14 +1,14 @@
 // baton's entrypoint: `node init.js`. Decides the mode, loading only what it needs.
 import { holdSignals } from './pid1/early-signals.ts';
-import { EXEC_STEP_VAR } from './pid1/exec-step.ts';
+import { execStepOf } from './pid1/exec-step.ts';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const step = process.env[EXEC_STEP_VAR];
+  const step = execStepOf(args);
   if (step === undefined) holdSignals();
   else {
     const { runExecStep } = await import('./pid1/exec-step.ts');
-    await runExecStep(step, args);
+    await runExecStep(step, args.slice(1));
     return;
   }
 

@@ -1,7 +1,7 @@
 // Supervisor mode, the built init as PID 1 of a PID namespace, real child programs.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, runInit } from './helpers/init-process.ts';
@@ -111,11 +111,15 @@ describe('start', () => {
     assert.match(String(s.records().find((record) => /start failed/.test(String(record.msg)))?.reason), /code 7/);
   });
 
-  test('a command that does not exist fails the start with a message naming it', async () => {
-    const s = supervise({ BATON_GHOST_COMMAND: 'no-such-program --flag' });
+  test('a command that cannot be spawned fails the start with a message naming it', async () => {
+    // A program that is there but whose interpreter is not: only exec can tell (a missing program is refused up front, see config-guards.test.ts).
+    const program = join(mkdtempSync(join(tmpdir(), 'baton-ghost-')), 'ghost');
+    writeFileSync(program, '#!/no/such/interpreter\n', { mode: 0o755 });
+    const s = supervise({ BATON_GHOST_COMMAND: `${program} --flag` });
     const exit = await s.init.exited;
     assert.equal(exit.code, 1);
-    assert.match(exit.stderr, /no-such-program/);
+    assert.match(exit.stderr, /ghost/);
+    assert.match(String(s.records().find((record) => /start failed/.test(String(record.msg)))?.reason), /ENOENT|ghost/);
   });
 });
 

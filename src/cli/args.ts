@@ -134,6 +134,9 @@ export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv)
     return { kind: 'status', json: seen.has('json') };
   }
   if (file === undefined) {
+    // `--` announces a COMMAND: with none, tini prints its usage and exits 1, and so does baton
+    // (supervisor mode is asked for by giving no COMMAND and no `--`).
+    if (end?.kind === 'option-terminator') return { kind: 'usage-error', message: '-- must be followed by a COMMAND (leave out -- for supervisor mode)' };
     const misplaced = [...seen].map((name) => SINGLE_ONLY.get(name)).find((flag) => flag !== undefined);
     if (misplaced) return { kind: 'usage-error', message: `${misplaced} needs a COMMAND (it has no meaning in supervisor mode)` };
     return { kind: 'supervisor', flags };

@@ -10,11 +10,20 @@ const FORMS = 'use a JSON array of strings such as ["node","web.js"], or words s
  */
 export function parseCommand(input: string): [string, ...string[]] {
   const text = input.trim();
-  if (text.startsWith('[')) return parseJsonCommand(input, text);
+  if (text.startsWith('[')) return spawnable(parseJsonCommand(input, text));
   const words = text.split(/\s+/).filter((word) => word !== '');
   const [program, ...args] = words;
   if (program === undefined) throw new EnvError(`is set but empty (${FORMS})`);
   return [program, ...args];
+}
+
+/** What exec would refuse, refused now (only the JSON form can hold a NUL or a padded name). */
+function spawnable(argv: [string, ...string[]]): [string, ...string[]] {
+  const nul = argv.findIndex((arg) => arg.includes('\0'));
+  if (nul >= 0) throw new EnvError(`${nul === 0 ? 'the program name' : `argument ${nul}`} ${JSON.stringify(argv[nul])} holds a NUL byte, which no program can be given`);
+  const [program] = argv;
+  if (program !== program.trim()) throw new EnvError(`the program name ${JSON.stringify(program)} starts or ends with whitespace (no program is named so; remove it)`);
+  return argv;
 }
 
 function parseJsonCommand(input: string, text: string): [string, ...string[]] {

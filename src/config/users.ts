@@ -21,8 +21,8 @@ export const PASSWD_PATH = '/etc/passwd';
 export const GROUP_PATH = '/etc/group';
 
 const FORMS = 'use name, uid, name:group, uid:gid, name:gid or uid:group';
-/** uid_t is 32 bits and (uid_t)-1 means "no change" to setuid: the largest real id is one less. */
-const MAX_ID = 4_294_967_294;
+/** uid_t is 32 bits, but Node's spawn takes the uid and gid as a signed 32-bit integer: a larger id fails only at spawn. */
+const MAX_ID = 2_147_483_647;
 const ID = /^\d+$/;
 
 /** The text of the files when given (tests), else the real files; a file that cannot be read knows no one. */

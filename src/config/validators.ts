@@ -2,7 +2,7 @@
 import { EnvError, makeExactValidator, makeValidator } from 'envalid';
 import { statSync, type Stats } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { parseSignal } from '../pid1/signals.ts';
+import { parseSignal, STOP_SIGNALS } from '../pid1/signals.ts';
 import { parseCommand } from './command.ts';
 import { parseListen, parseReadiness } from './endpoints.ts';
 import type { Listen, Readiness, RunAs } from './types.ts';
@@ -52,10 +52,12 @@ export const timeout = makeValidator<number>(
   }),
 );
 
+/** A signal that asks a process to stop (STOP_SIGNALS): SIGSTOP or SIGCHLD would never end it. */
 export const signal = makeValidator<NodeJS.Signals>(
   nonEmpty('TERM, SIGINT or a number', (input) => {
     const name = parseSignal(input);
     if (name === undefined) throw new EnvError(`"${input}" is not a signal (use TERM, SIGINT or a number)`);
+    if (!STOP_SIGNALS.includes(name)) throw new EnvError(`"${input}" (${name}) cannot ask a process to stop (use one whose default action ends a process, such as TERM, INT, QUIT, HUP, USR1, or KILL)`);
     return name;
   }),
 );

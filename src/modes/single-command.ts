@@ -32,7 +32,8 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
   }
   const log = lazyLogger({ level: settings.level ?? verbosityLevel(flags.verbosity), format: settings.format });
   const interactive = isatty(0);
-  const needsSyscallsNow = flags.subreaper || flags.parentDeathSignal !== undefined || interactive;
+  // Not PID 1 and no -s: whether a parent made us a subreaper already decides the warning below.
+  const needsSyscallsNow = flags.subreaper || flags.parentDeathSignal !== undefined || interactive || process.pid !== 1;
   let sys = needsSyscallsNow ? await import('../pid1/syscalls.ts') : undefined;
 
   try {
@@ -44,7 +45,7 @@ export async function runSingleCommand(flags: SingleCommandFlags, command: [stri
   }
   // The child will own the terminal; the init, now in a background group, must still be able to write its log.
   if (interactive) sys?.ignoreTerminalStops();
-  if (process.pid !== 1 && !flags.subreaper) {
+  if (process.pid !== 1 && !flags.subreaper && !sys?.isChildSubreaper()) {
     log.warn(
       'baton is not running as PID 1 and is not registered as a child subreaper: orphaned processes will not be reparented to it, so zombie reaping will not work. Use -s or set TINI_SUBREAPER, or run it as PID 1.',
     );

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { SingleCommandFlags } from '../cli/args.ts';
 import { EXIT_BAD_CONFIG, type ConfigError } from '../config/errors.ts';
 import { readSupervisorConfig } from '../config/services.ts';
+import { spawnErrors } from '../config/spawnable.ts';
 import type { SupervisorConfig } from '../config/types.ts';
 import { RuntimeDirRefused, runtimeDir, serverSocketPath } from '../control/paths.ts';
 import { startControlServer } from '../control/server.ts';
@@ -12,11 +13,13 @@ import { createLogger, type Logger } from '../log/logger.ts';
 import { flushOutput } from '../log/output.ts';
 import { releaseSignals } from '../pid1/early-signals.ts';
 import { reapOnSigchld, reapOrphans } from '../pid1/reaper.ts';
-import { signalNumber } from '../pid1/signals.ts';
+import { FORWARDABLE_SIGNALS, signalNumber } from '../pid1/signals.ts';
 import * as sys from '../pid1/syscalls.ts';
 import { openListenSocket, type ListenSocket } from '../pid1/listen-socket.ts';
+import { descendantsOf, signalGroup, signalProcess } from '../pid1/process-tree.ts';
 import { NotifySocket } from '../readiness/notify-socket.ts';
 import { Instance, type InstanceContext } from '../supervise/instance.ts';
+import { Leftovers } from '../supervise/leftovers.ts';
 import { systemClock } from '../supervise/clock.ts';
 import { Supervisor } from '../supervise/supervisor.ts';
 import { CreatedFiles } from './created-files.ts';
@@ -29,7 +32,11 @@ const NOT_INHERITED = /^(BATON_|NOTIFY_SOCKET$|NOTIFY_PIPE$|LISTEN_(FDS|PID|FDNA
 /** Reads and validates the configuration; on errors prints one line each and exits 2. */
 export function loadConfigOrExit(): SupervisorConfig {
   const { config, errors } = readSupervisorConfig(process.env);
-  if (config && errors.length === 0) return config;
+  if (config && errors.length === 0) {
+    const refused = spawnErrors(config, process.env, { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 }, process.cwd());
+    if (refused.length === 0) return config;
+    errors.push(...refused);
+  }
   reportConfigErrors(errors);
   process.exit(EXIT_BAD_CONFIG);
 }
@@ -70,6 +77,16 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
 
   const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !NOT_INHERITED.test(key)));
   const listeners = await openListeners(config, log, created);
+  // One walk of /proc per event-loop turn: libuv reports every instance that ended on one SIGCHLD in the same turn.
+  let walked: ReturnType<typeof descendantsOf> | undefined;
+  const descendants = (): ReturnType<typeof descendantsOf> => {
+    if (walked === undefined) {
+      walked = descendantsOf(process.pid);
+      setImmediate(() => (walked = undefined));
+    }
+    return walked;
+  };
+  const leftovers = new Leftovers(systemClock, { signalGroup, signalProcess, descendants });
   const context: InstanceContext = {
     clock: systemClock,
     log,
@@ -78,6 +95,7 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
     // A random part, so that no other process can work out an instance's socket from its name.
     openNotifySocket: (name, options) => NotifySocket.open(join(notifyDir, `${name}.${randomBytes(8).toString('hex')}.sock`), options),
     listenFd: (service) => listeners.get(service.name)?.fd,
+    sweepGroup: (pgid, service, instanceLog) => void leftovers.sweepGroup(pgid, service.stopSignal, service.stopTimeoutMs, instanceLog),
   };
   const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock);
 
@@ -86,14 +104,23 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
     reapOrphans,
     (reaped) => {
       if (flags.warnOnReap) for (const pid of reaped) log.warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
+      leftovers.check();
     },
   );
+  let stopAsked = false;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (STOP_SIGNALS.includes(signal)) supervisor.shutdown(signal);
+    if (STOP_SIGNALS.includes(signal)) {
+      if (stopAsked) leftovers.killAll();
+      stopAsked = true;
+      supervisor.shutdown(signal);
+    }
     else if (signal === 'SIGHUP') void supervisor.reload();
     else if (FORWARDED.includes(signal)) supervisor.forward(signal);
+    else log.debug({ signal }, `${signal} ignored (supervisor mode has no use for it)`);
   };
-  for (const signal of [...STOP_SIGNALS, ...FORWARDED, 'SIGHUP' as const]) process.on(signal, () => onSignal(signal));
+  // Every catchable signal gets a handler, those of no use included: outside PID 1 the
+  // default action of SIGALRM, SIGPWR, SIGIO ... would kill the init and leave its services behind.
+  for (const signal of FORWARDABLE_SIGNALS) process.on(signal, () => onSignal(signal));
   for (const signal of releaseSignals()) onSignal(signal);
 
   try {
@@ -110,6 +137,8 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   log.info({ services: config.services.map((service) => service.name), control: controlPath }, `supervising ${config.services.map((s) => `${s.name} x${s.count}`).join(', ')}`);
 
   const code = await supervisor.run();
+  // Nothing of a service may outlive the init: in subreaper mode nothing else would stop it.
+  await leftovers.sweepAll(globals.stopTimeoutMs, log);
   created.removeAll();
   log.info({ exitCode: code }, `exiting with ${code}`);
   await flushOutput();

@@ -5,7 +5,19 @@
 import { constants } from 'node:os';
 import { exitCodeForExecError } from './exit-status.ts';
 
-export const EXEC_STEP_VAR = 'BATON_EXEC_STEP';
+/**
+ * The hidden first argument that starts the exec step, its parameters as JSON after the `=`.
+ * On the command line rather than in the environment: a variable would be the user's to set
+ * (BATON_* is theirs, and every unknown one must stay an error), and it would have to be
+ * taken out again before the command inherits the environment.
+ */
+export const EXEC_STEP_FLAG = '--baton-exec-step=';
+
+/** The step's parameters when `args` starts the exec step, else undefined. */
+export function execStepOf(args: readonly string[]): string | undefined {
+  const [first] = args;
+  return first?.startsWith(EXEC_STEP_FLAG) ? first.slice(EXEC_STEP_FLAG.length) : undefined;
+}
 
 export interface ExecStep {
   /** Make the child's process group the terminal's foreground group (interactive use). */
@@ -20,7 +32,6 @@ export async function runExecStep(encoded: string, argv: string[]): Promise<neve
   const sys = await import('./syscalls.ts');
   const step = JSON.parse(encoded) as ExecStep;
   const env: Record<string, string | undefined> = { ...process.env };
-  delete env[EXEC_STEP_VAR];
 
   sys.setOwnProcessGroup();
   if (step.foreground) {

@@ -19,6 +19,20 @@ export const FORWARDABLE_SIGNALS: readonly SignalName[] = CANDIDATES.filter((nam
 
 const NUMBERS = constants.signals as Record<string, number>;
 
+/**
+ * Signals that can ask a process to stop: those whose default action ends it, and SIGKILL
+ * (systemd takes it as KillSignal too). Not SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU (they
+ * suspend it), nor SIGCHLD, SIGCONT, SIGURG, SIGWINCH (ignored by default): a process that
+ * does not handle them would never stop, and would be killed only after STOP_TIMEOUT.
+ */
+export const STOP_SIGNALS: readonly SignalName[] = (
+  [
+    'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGBUS', 'SIGFPE', 'SIGKILL', 'SIGUSR1',
+    'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM',
+    'SIGPROF', 'SIGIO', 'SIGPWR', 'SIGSYS',
+  ] as SignalName[]
+).filter((name) => name in constants.signals);
+
 /** Accepts `TERM`, `SIGTERM`, `sigterm` or `15`; returns the canonical name, or undefined. */
 export function parseSignal(text: string): SignalName | undefined {
   const trimmed = text.trim();

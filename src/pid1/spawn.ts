@@ -1,7 +1,7 @@
 // How a child gets a process group of its own, so that a signal can reach its whole tree.
 // This module only plans the spawn; the caller runs it (execa in supervisor mode,
 // child_process in single-command mode, see src/modes/single-command.ts).
-import { EXEC_STEP_VAR, type ExecStep } from './exec-step.ts';
+import { EXEC_STEP_FLAG, type ExecStep } from './exec-step.ts';
 
 export interface SpawnRequest {
   file: string;
@@ -32,8 +32,8 @@ export function planSpawn(request: SpawnRequest): SpawnPlan {
   if (!needsStep) return { file: request.file, args: [...request.args], env: request.env, detached: true };
   return {
     file: process.execPath,
-    args: [INIT_SCRIPT, request.file, ...request.args],
-    env: { ...request.env, [EXEC_STEP_VAR]: JSON.stringify(request.step) },
+    args: [INIT_SCRIPT, `${EXEC_STEP_FLAG}${JSON.stringify(request.step)}`, request.file, ...request.args],
+    env: request.env,
     detached: false,
   };
 }

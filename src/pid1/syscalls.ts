@@ -161,3 +161,13 @@ export function ignoreTerminalStops(): void {
   signalFn(constants.signals.SIGTTOU, SIG_IGN);
   signalFn(constants.signals.SIGTTIN, SIG_IGN);
 }
+
+const PR_GET_CHILD_SUBREAPER = 37;
+const prctlGetIntFn = libc.func('int prctl(int option, _Out_ int *value, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
+
+/** Whether this process is a child subreaper already: the bit survives exec, so a parent may have set it for us (tini checks it too). */
+export function isChildSubreaper(): boolean {
+  const value = [0];
+  check('prctl(PR_GET_CHILD_SUBREAPER)', prctlGetIntFn(PR_GET_CHILD_SUBREAPER, value, 0, 0, 0));
+  return value[0] !== 0;
+}

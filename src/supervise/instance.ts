@@ -25,6 +25,8 @@ export interface InstanceContext {
   openNotifySocket(name: string, options: NotifySocketOptions): NotifySocket;
   /** The listening socket the init holds for a service with LISTEN, handed over as fd 3. */
   listenFd(service: ServiceConfig): number | undefined;
+  /** Stops what is left of an exited instance's process group: its STOP_SIGNAL, then SIGKILL after its STOP_TIMEOUT. */
+  sweepGroup?(pgid: number, service: ServiceConfig, log: Logger): void;
 }
 
 /** Passed sockets start at fd 3, as in systemd's socket activation; the notify pipe follows them. */
@@ -65,6 +67,8 @@ export class Instance implements Supervised {
         this.probe.abort();
         this.notifySocket?.close();
         this.logExit(state);
+        // Its group's id is its pid (setsid, or setpgid in the exec step); the id is not reused while anyone is left in it.
+        if (this.pid !== undefined) context.sweepGroup?.(this.pid, service, this.log);
         this.events.exited?.(this, state);
       },
       killedAfterTimeout: () => {

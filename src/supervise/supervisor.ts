@@ -57,6 +57,11 @@ export type ReloadState =
 export class Supervisor {
   private live: Generation | undefined;
   private readonly generations = new Set<Generation>();
+  /**
+   * One crash-loop budget per instance slot (`web.3`), kept across generations: one event
+   * that kills six instances of a COUNT=8 service at once is six restarts, one per
+   * instance, not a crash loop; one instance that keeps crashing still is.
+   */
   private readonly budgets = new Map<string, RestartBudget>();
   private lastGeneration = 0;
   private stopping = false;
@@ -75,7 +80,6 @@ export class Supervisor {
     private readonly log: Logger,
     private readonly clock: Clock,
   ) {
-    for (const service of config.services) this.budgets.set(service.name, new RestartBudget(config.globals.maxRestarts));
   }
 
   /** Runs until everything has stopped; resolves with the init's exit code. */
@@ -279,11 +283,11 @@ export class Supervisor {
       this.finishIfAllEnded();
       return;
     }
-    const budget = this.budgets.get(instance.service.name);
-    if (budget && !budget.spend(this.clock.now())) {
+    const budget = this.budgetOf(instance);
+    if (!budget.spend(this.clock.now())) {
       this.log.fatal(
-        { service: instance.service.name, restarts: budget.recent, maxRestarts: this.config.globals.maxRestarts },
-        `${instance.service.name} restarted more than ${this.config.globals.maxRestarts} times within a minute: stopping everything so that the container's restart policy takes over`,
+        { service: instance.service.name, instance: instance.index, restarts: budget.recent, maxRestarts: this.config.globals.maxRestarts },
+        `${instance.name} restarted more than ${this.config.globals.maxRestarts} times within a minute: stopping everything so that the container's restart policy takes over`,
       );
       this.firstFailureCode = EXIT_CRASH_LOOP;
       void this.stopAll().then(() => this.finish(EXIT_CRASH_LOOP));
@@ -296,6 +300,12 @@ export class Supervisor {
       if (this.stopping || this.ownerOf(slot.instance) === undefined) return;
       generation.restart(slot);
     });
+  }
+
+  private budgetOf(instance: Supervised): RestartBudget {
+    let budget = this.budgets.get(instance.name);
+    if (budget === undefined) this.budgets.set(instance.name, (budget = new RestartBudget(this.config.globals.maxRestarts)));
+    return budget;
   }
 
   private finishIfAllEnded(): void {

@@ -191,7 +191,7 @@ describe('a valid configuration', () => {
   test('durations and signals in every accepted spelling', () => {
     const cases: Array<[string, number]> = [['500ms', 500], ['10s', 10_000], ['2m', 120_000], ['1h', 3_600_000], ['30', 30_000], ['0.5', 500], ['1.5s', 1500]];
     for (const [text, ms] of cases) assert.equal(service({ ...WEB, BATON_WEB_STOP_TIMEOUT: text }).stopTimeoutMs, ms, text);
-    const signals: Array<[string, NodeJS.Signals]> = [['TERM', 'SIGTERM'], ['SIGINT', 'SIGINT'], ['2', 'SIGINT'], ['quit', 'SIGQUIT'], ['SIGUSR2', 'SIGUSR2']];
+    const signals: Array<[string, NodeJS.Signals]> = [['TERM', 'SIGTERM'], ['SIGINT', 'SIGINT'], ['2', 'SIGINT'], ['quit', 'SIGQUIT'], ['SIGUSR2', 'SIGUSR2'], ['KILL', 'SIGKILL'], ['HUP', 'SIGHUP'], ['ABRT', 'SIGABRT'], ['PWR', 'SIGPWR']];
     for (const [text, name] of signals) assert.equal(service({ ...WEB, BATON_WEB_STOP_SIGNAL: text }).stopSignal, name, text);
   });
 
@@ -227,6 +227,10 @@ describe('bad values name their variable and say what is accepted', () => {
     ['BATON_WEB_COMMAND', '[]', /empty JSON array/],
     ['BATON_WEB_COMMAND', '["node", 1]', /not a JSON array of strings/],
     ['BATON_WEB_COMMAND', '["", "x"]', /empty program name/],
+    ['BATON_WEB_COMMAND', '["node", "a\\u0000b"]', /argument 1 "a\\u0000b" holds a NUL byte/],
+    ['BATON_WEB_COMMAND', '["no\\u0000de"]', /the program name .* holds a NUL byte/],
+    ['BATON_WEB_COMMAND', '["  node", "web.js"]', /the program name " {2}node" starts or ends with whitespace/],
+    ['BATON_WEB_COMMAND', '["node\\t"]', /starts or ends with whitespace/],
     ['BATON_WEB_COMMAND', '["node", "web.js"', /not valid JSON.*\["node","web.js"\]/],
     ['BATON_WEB_COUNT', '0', /"0" is not a whole number from 1 to 256/],
     ['BATON_WEB_COUNT', '257', /"257" is not a whole number from 1 to 256/],
@@ -249,6 +253,14 @@ describe('bad values name their variable and say what is accepted', () => {
     ['BATON_WEB_READY_TIMEOUT', 'soon', /"soon" is not a duration \(use 500ms, 10s, 2m or plain seconds\)/],
     ['BATON_WEB_READY_TIMEOUT', '1000h', /longer than the longest timer/],
     ['BATON_WEB_STOP_SIGNAL', 'NOPE', /"NOPE" is not a signal \(use TERM, SIGINT or a number\)/],
+    ['BATON_WEB_STOP_SIGNAL', 'STOP', /"STOP" \(SIGSTOP\) cannot ask a process to stop/],
+    ['BATON_WEB_STOP_SIGNAL', 'CHLD', /\(SIGCHLD\) cannot ask a process to stop/],
+    ['BATON_WEB_STOP_SIGNAL', 'SIGCONT', /cannot ask a process to stop/],
+    ['BATON_WEB_STOP_SIGNAL', 'WINCH', /cannot ask a process to stop/],
+    ['BATON_WEB_STOP_SIGNAL', 'URG', /cannot ask a process to stop/],
+    ['BATON_WEB_STOP_SIGNAL', 'TSTP', /cannot ask a process to stop/],
+    ['BATON_WEB_STOP_SIGNAL', 'TTIN', /cannot ask a process to stop/],
+    ['BATON_WEB_STOP_SIGNAL', '22', /\(SIGTTOU\) cannot ask a process to stop/],
     ['BATON_WEB_STOP_SIGNAL', '', /is set but empty/],
     ['BATON_WEB_STOP_TIMEOUT', '-1', /not a duration/],
     ['BATON_WEB_STOP_TIMEOUT', '', /is set but empty/],
@@ -441,8 +453,12 @@ describe('USER forms against /etc/passwd and /etc/group', () => {
     ['app:', /"app:" is not a user/],
     [':staff', /":staff" is not a user/],
     ['a:b:c', /"a:b:c" is not a user/],
-    ['4294967295', /uid 4294967295 is above 4294967294/],
+    ['4294967295', /uid 4294967295 is above 2147483647/],
     ['1:4294967296', /gid 4294967296 is above/],
+    // Node's spawn takes a signed 32-bit id: these used to pass --check and fail at spawn.
+    ['3000000000', /uid 3000000000 is above 2147483647/],
+    ['2147483648', /uid 2147483648 is above 2147483647/],
+    ['1:2147483648', /gid 2147483648 is above 2147483647/],
   ];
   for (const [text, pattern] of bad) {
     test(`${text} is refused`, () => {
