@@ -20,7 +20,7 @@ export function descendantsOf(root: number): ProcessInfo[] {
     for (const child of childrenOf(pid)) {
       if (seen.has(child)) continue;
       seen.add(child);
-      const info = infoOf(child);
+      const info = processInfo(child);
       if (info === undefined) continue; // gone meanwhile, and its children came to the init: they are in a list already read, or in the next look
       found.push(info);
       queue.push(child);
@@ -43,7 +43,8 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-function infoOf(pid: number): ProcessInfo | undefined {
+/** A process's group, session and state; undefined when it is gone (or /proc is not mounted). */
+export function processInfo(pid: number): ProcessInfo | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses, so split after the last ')'.

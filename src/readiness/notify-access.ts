@@ -3,7 +3,7 @@
 // id of both (it is started in a process group of its own), so its main process, any
 // child or helper it runs (systemd-notify, a shell's subprocess) counts; another instance,
 // or any other process that found the socket, does not.
-import { processIds } from '../pid1/process-ids.ts';
+import { processInfo } from '../pid1/process-tree.ts';
 
 /**
  * `leader` is the instance's pid, undefined before it is spawned. A sender that is gone
@@ -13,6 +13,6 @@ import { processIds } from '../pid1/process-ids.ts';
 export function mayNotify(sender: number | undefined, leader: number | undefined): boolean {
   if (sender === undefined || leader === undefined) return false;
   if (sender === leader) return true;
-  const ids = processIds(sender);
+  const ids = processInfo(sender);
   return ids !== undefined && (ids.pgid === leader || ids.sid === leader);
 }
