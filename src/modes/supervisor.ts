@@ -8,7 +8,7 @@ import type { SupervisorConfig } from '../config/types.ts';
 import { runtimeDir, serverSocketPath } from '../control/paths.ts';
 import { ControlSocketInUse, startControlServer } from '../control/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
-import { flushOutput } from '../log/output.ts';
+import { Output } from '../log/output.ts';
 import { releaseSignals } from '../pid1/early-signals.ts';
 import { reapOnSigchld, reapOrphans } from '../pid1/reaper.ts';
 import { signalNumber } from '../pid1/signals.ts';
@@ -40,7 +40,12 @@ export function reportConfigErrors(errors: readonly ConfigError[]): void {
 export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   const config = loadConfigOrExit();
   const { globals } = config;
-  const log = createLogger({ level: globals.logLevel, format: globals.logFormat });
+  const output = new Output(globals.output);
+  const log = createLogger({ level: globals.logLevel, format: globals.logFormat, sink: (line) => output.stderr.record(line) });
+  // A stream that fails is said once, on the other one, which may still reach someone.
+  const stdoutLog = createLogger({ level: globals.logLevel, format: globals.logFormat, sink: (line) => output.stdout.record(line) });
+  output.stdout.whenBroken((reason) => log.error({ stream: 'stdout', reason }, `cannot write to stdout (${reason}): what goes there is dropped from now on, counted in --status`));
+  output.stderr.whenBroken((reason) => stdoutLog.error({ stream: 'stderr', reason }, `cannot write to stderr (${reason}): what goes there is dropped from now on, counted in --status`));
 
   try {
     if (flags.parentDeathSignal !== undefined) sys.setParentDeathSignal(signalNumber(flags.parentDeathSignal));
@@ -60,7 +65,7 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   const context: InstanceContext = {
     clock: systemClock,
     log,
-    output: globals.output,
+    output,
     baseEnv,
     openNotifySocket: (name, owner) => NotifySocket.open(join(notifyDir, `${name}.sock`), owner),
     listenFd: (service) => listeners.get(service.name)?.fd,
@@ -80,6 +85,9 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
     else if (FORWARDED.includes(signal)) supervisor.forward(signal);
   };
   for (const signal of [...STOP_SIGNALS, ...FORWARDED, 'SIGHUP' as const]) process.on(signal, () => onSignal(signal));
+  // Releasing the held signals below puts SIGPIPE back to its default action, death: a
+  // reader that goes away must cost the init an EPIPE (handled by the output writers), not its life.
+  process.on('SIGPIPE', () => undefined);
   for (const signal of releaseSignals()) onSignal(signal);
 
   let control;
@@ -87,7 +95,7 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
     control = await startControlServer(controlPath, async (request) => {
       if (request.command === 'health') return { ok: true, command: 'health', healthy: supervisor.healthy };
       if (request.command === 'reload') return { ok: true, command: 'reload', outcome: await supervisor.reload() };
-      return { ok: true, command: 'status', status: supervisor.status() };
+      return { ok: true, command: 'status', status: supervisor.status(), output: output.stats() };
     });
   } catch (error) {
     const reason = error instanceof ControlSocketInUse ? error.message : `cannot listen on ${controlPath}: ${(error as Error).message}`;
@@ -101,9 +109,23 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   control.close();
   for (const listener of listeners.values()) listener.close();
   rmSync(notifyDir, { recursive: true, force: true });
+  // Every child is gone: a reader that stopped reading must not keep the init from exiting.
+  const drainDeadline = Date.now() + globals.stopTimeoutMs;
+  if (!(await output.drain(globals.stopTimeoutMs))) {
+    const { stdout, stderr } = output.stats();
+    log.warn({ stdoutPendingBytes: stdout.pendingBytes, stderrPendingBytes: stderr.pendingBytes }, `output not written out ${globals.stopTimeoutMs} ms after the last child exited: the rest is dropped`);
+  }
+  reportDropped(output, log);
   log.info({ exitCode: code }, `exiting with ${code}`);
-  await flushOutput();
+  // What the deadline leaves no time for is written at exit, as far as the descriptor takes it without blocking.
+  await output.drain(Math.max(0, drainDeadline - Date.now()));
   process.exit(code);
+}
+
+function reportDropped(output: Output, log: Logger): void {
+  for (const [stream, stats] of Object.entries(output.stats())) {
+    if (stats.droppedLines > 0) log.warn({ stream, droppedLines: stats.droppedLines, droppedBytes: stats.droppedBytes }, `dropped ${stats.droppedLines} lines (${stats.droppedBytes} bytes) that could not be written to ${stream}`);
+  }
 }
 
 /** Binds every LISTEN socket before anything starts; one that cannot be bound is a configuration error. */
