@@ -16,7 +16,7 @@ export class RecordBudget<T> {
 
   constructor(
     private readonly clock: Clock,
-    /** Logs one record; `suppressed` is how many were held back before it, if any. */
+    /** Logs one record; `suppressed`: held back in the window it closes, and never logged. */
     private readonly emit: (item: T, suppressed?: number) => void,
     private readonly perWindow = NOTIFY_RECORDS_PER_WINDOW,
     private readonly windowMs = NOTIFY_WINDOW_MS,
@@ -42,7 +42,8 @@ export class RecordBudget<T> {
   private close(): void {
     this.window = undefined;
     this.used = 0;
-    if (this.latest !== undefined) this.emit(this.latest, this.suppressed);
+    // The latest is logged now: the count is of those never logged.
+    if (this.latest !== undefined) this.emit(this.latest, this.suppressed - 1);
     this.latest = undefined;
     this.suppressed = 0;
   }
