@@ -44,12 +44,18 @@ export class Output {
     return this.mode === 'inherit' ? 'inherit' : 'pipe';
   }
 
-  /** Reads a child's piped stdout or stderr to its end, line by line; resolves once every line is queued. */
-  follow(stream: Readable | null | undefined, tag: OutputTag, name: StreamName): Promise<void> {
+  /**
+   * Reads a child's piped stdout or stderr to its end, line by line; resolves once every
+   * line is queued. Once the child is `gone`, what is left in its pipe gets `graceMs` to
+   * be taken by the reader; after that it is read and dropped (counted), so that a stalled
+   * reader cannot keep the instance from being done, nor the init from exiting.
+   */
+  follow(stream: Readable | null | undefined, tag: OutputTag, name: StreamName, gone: Promise<unknown>, graceMs: number): Promise<void> {
     if (this.mode === 'inherit' || !stream) return Promise.resolve();
     const writer = name === 'stdout' ? this.stdout : this.stderr;
     const format = this.mode === 'prefix' ? prefixFormat(tag) : jsonFormat(tag, name);
     const splitter = new LineSplitter();
+    let abandoned = false;
     const resume = (): void => {
       stream.resume();
     };
@@ -60,17 +66,26 @@ export class Output {
     };
     return new Promise((resolve) => {
       stream.on('data', (chunk: Buffer) => {
-        // Nobody reads any more: the child must still never block, and cutting lines nobody sees is wasted work.
-        if (writer.isBroken) writer.discard(chunk);
+        // Nobody reads any more, or not in time: the child must still never block, and cutting lines nobody sees is wasted work.
+        if (abandoned || writer.isBroken) writer.discard(chunk);
         else if (!forward(splitter.push(chunk))) stream.pause();
       });
+      let timer: NodeJS.Timeout | undefined;
       const finish = (): void => {
-        forward(splitter.end());
+        clearTimeout(timer);
+        if (!abandoned) forward(splitter.end());
         resolve();
       };
       stream.once('end', finish);
       // A read error ends the stream as far as the init is concerned; what was read still counts.
       stream.once('error', finish);
+      void gone.then(() => {
+        timer = setTimeout(() => {
+          abandoned = true;
+          stream.resume();
+          resolve();
+        }, graceMs);
+      });
     });
   }
 

@@ -192,7 +192,9 @@ export class Instance implements Supervised {
       return;
     }
     this.log.info({ pid: this.pid, argv: service.argv }, 'spawned');
-    const written = [context.output.follow(subprocess.stdout, tag, 'stdout'), context.output.follow(subprocess.stderr, tag, 'stderr')];
+    // A stalled reader of the init's output holds an exited instance up for at most its stop timeout.
+    const gone = new Promise((resolve) => subprocess.once('exit', resolve));
+    const written = (['stdout', 'stderr'] as const).map((name) => context.output.follow(subprocess[name], tag, name, gone, service.stopTimeoutMs));
 
     if (notify) {
       const pipe = subprocess.stdio[notifyPipeFd];
