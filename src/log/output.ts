@@ -59,10 +59,10 @@ export class Output {
     const resume = (): void => {
       stream.resume();
     };
+    // The lines of one read go to the writer as one buffer of whole lines: one allocation, not one per line.
     const forward = (pieces: LinePiece[]): boolean => {
-      let more = true;
-      for (const piece of pieces) more = writer.push(format(piece), resume) && more;
-      return more;
+      if (pieces.length === 0) return true;
+      return writer.push(Buffer.concat(pieces.flatMap(format)), resume);
     };
     return new Promise((resolve) => {
       stream.on('data', (chunk: Buffer) => {
@@ -111,10 +111,10 @@ export class Output {
 const NEWLINE = Buffer.from('\n');
 
 /** `web.1 | line`; a piece of a line that goes on in the next piece has `+` in place of `|`. */
-function prefixFormat(tag: OutputTag): (piece: LinePiece) => Buffer {
+function prefixFormat(tag: OutputTag): (piece: LinePiece) => Buffer[] {
   const whole = Buffer.from(`${tag.service}.${tag.instance} | `);
   const continued = Buffer.from(`${tag.service}.${tag.instance} + `);
-  return (piece) => Buffer.concat([piece.continued ? continued : whole, piece.bytes, NEWLINE]);
+  return (piece) => [piece.continued ? continued : whole, piece.bytes, NEWLINE];
 }
 
 /**
@@ -122,16 +122,18 @@ function prefixFormat(tag: OutputTag): (piece: LinePiece) => Buffer {
  * `line_base64` when it is not, and `json` (the object itself) when it is a whole
  * JSON object; a piece that goes on in the next one has `"partial": true`.
  */
-function jsonFormat(tag: OutputTag, stream: StreamName): (piece: LinePiece) => Buffer {
-  return (piece) => {
-    const head = JSON.stringify({ service: tag.service, instance: tag.instance, generation: tag.generation, pid: tag.pid(), stream }).slice(0, -1);
-    const partial = piece.continued ? ',"partial":true' : '';
-    if (!isUtf8(piece.bytes)) return Buffer.from(`${head},"line_base64":${JSON.stringify(piece.bytes.toString('base64'))}${partial}}\n`);
-    const text = piece.bytes.toString('utf8');
-    // The object's own text is kept as written (number precision, key order), once JSON.parse has vouched for it.
-    if (!piece.continued && isJsonObject(text)) return Buffer.from(`${head},"json":${text.trim()}}\n`);
-    return Buffer.from(`${head},"line":${JSON.stringify(text)}${partial}}\n`);
-  };
+function jsonFormat(tag: OutputTag, stream: StreamName): (piece: LinePiece) => Buffer[] {
+  return (piece) => [jsonLine(tag, stream, piece)];
+}
+
+function jsonLine(tag: OutputTag, stream: StreamName, piece: LinePiece): Buffer {
+  const head = JSON.stringify({ service: tag.service, instance: tag.instance, generation: tag.generation, pid: tag.pid(), stream }).slice(0, -1);
+  const partial = piece.continued ? ',"partial":true' : '';
+  if (!isUtf8(piece.bytes)) return Buffer.from(`${head},"line_base64":${JSON.stringify(piece.bytes.toString('base64'))}${partial}}\n`);
+  const text = piece.bytes.toString('utf8');
+  // The object's own text is kept as written (number precision, key order), once JSON.parse has vouched for it.
+  if (!piece.continued && isJsonObject(text)) return Buffer.from(`${head},"json":${text.trim()}}\n`);
+  return Buffer.from(`${head},"line":${JSON.stringify(text)}${partial}}\n`);
 }
 
 function isJsonObject(text: string): boolean {
