@@ -71,7 +71,9 @@ export class Output {
         else if (!forward(splitter.push(chunk))) stream.pause();
       });
       let timer: NodeJS.Timeout | undefined;
+      let ended = false;
       const finish = (): void => {
+        ended = true;
         clearTimeout(timer);
         if (!abandoned) forward(splitter.end());
         resolve();
@@ -80,6 +82,7 @@ export class Output {
       // A read error ends the stream as far as the init is concerned; what was read still counts.
       stream.once('error', finish);
       void gone.then(() => {
+        if (ended) return;
         timer = setTimeout(() => {
           abandoned = true;
           stream.resume();
