@@ -129,7 +129,7 @@ function jsonFormat(tag: OutputTag, stream: StreamName): (piece: LinePiece) => B
   return (piece) => [jsonLine(tag, stream, piece)];
 }
 
-function jsonLine(tag: OutputTag, stream: StreamName, piece: LinePiece): Buffer {
+export function jsonLine(tag: OutputTag, stream: StreamName, piece: LinePiece): Buffer {
   const head = JSON.stringify({ service: tag.service, instance: tag.instance, generation: tag.generation, pid: tag.pid(), stream }).slice(0, -1);
   const partial = piece.continued ? ',"partial":true' : '';
   if (!isUtf8(piece.bytes)) return Buffer.from(`${head},"line_base64":${JSON.stringify(piece.bytes.toString('base64'))}${partial}}\n`);

@@ -33,7 +33,7 @@ function slowStream(): { stream: Writable; written: Buffer[]; release(): void; f
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-test('past the high-water mark the caller is told to stop, and resumed once it is written out', async () => {
+test('past the high-water mark the caller is told to stop, and resumed once it is written out', { timeout: 10_000 }, async () => {
   const { stream, release } = slowStream();
   const writer = new FdWriter('stdout', stream, -1);
   let resumed = 0;
@@ -50,7 +50,7 @@ test('past the high-water mark the caller is told to stop, and resumed once it i
   assert.equal(resumed, 1);
 });
 
-test("the init's records go ahead of waiting lines, and only between whole lines", async () => {
+test("the init's records go ahead of waiting lines, and only between whole lines", { timeout: 10_000 }, async () => {
   const { stream, written, release } = slowStream();
   const writer = new FdWriter('stderr', stream, -1);
   for (let i = 0; i < 20_000; i++) writer.push(Buffer.from(`line ${i}\n`), () => undefined);
@@ -67,7 +67,7 @@ test("the init's records go ahead of waiting lines, and only between whole lines
   assert.deepEqual(lines.filter((l) => l !== '{"msg":"crash"}'), Array.from({ length: 20_000 }, (_, i) => `line ${i}`));
 });
 
-test('a write error turns the writer broken: nothing throws, everything after is counted, callers are resumed', async () => {
+test('a write error turns the writer broken: nothing throws, everything after is counted, callers are resumed', { timeout: 10_000 }, async () => {
   const { stream, fail } = slowStream();
   const writer = new FdWriter('stdout', stream, -1);
   let broken: string | undefined;
