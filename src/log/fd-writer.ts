@@ -33,7 +33,8 @@ export interface WriterStats {
 
 export class FdWriter {
   private readonly records: Buffer[] = [];
-  private readonly lines: Buffer[] = [];
+  /** Each item: whole lines, as the parts they are made of (copied together once, when written). */
+  private readonly lines: Array<{ parts: Buffer[]; bytes: number }> = [];
   private recordBytes = 0;
   private lineBytes = 0;
   private scheduled = false;
@@ -67,13 +68,15 @@ export class FdWriter {
    * Queues a child's line (newline included). Returns false when the caller should stop
    * reading until `resume` is called.
    */
-  push(line: Buffer, resume: () => void): boolean {
+  push(line: Buffer | Buffer[], resume: () => void): boolean {
+    const parts = Array.isArray(line) ? line : [line];
+    const bytes = parts.reduce((sum, part) => sum + part.length, 0);
     if (this.broken !== null) {
-      this.drop(line.length);
+      this.drop(bytes);
       return true;
     }
-    this.lines.push(line);
-    this.lineBytes += line.length;
+    this.lines.push({ parts, bytes });
+    this.lineBytes += bytes;
     this.schedule();
     if (this.pendingBytes() < HIGH_WATER) return true;
     this.paused.push(resume);
@@ -121,7 +124,7 @@ export class FdWriter {
    */
   flushSync(): void {
     if (this.broken !== null || this.stream.writableLength > 0) return;
-    for (const queue of [this.records, this.lines]) {
+    for (const queue of [this.records, this.lines.splice(0).map((item) => Buffer.concat(item.parts, item.bytes))]) {
       for (const item of queue.splice(0)) {
         try {
           for (let offset = 0; offset < item.length; ) offset += writeSync(this.fd, item, offset);
@@ -174,19 +177,21 @@ export class FdWriter {
   private takeLines(): Buffer {
     let count = 0;
     let bytes = 0;
-    while (count < this.lines.length && (count === 0 || bytes + (this.lines[count]?.length ?? 0) <= BATCH_BYTES)) {
-      bytes += this.lines[count]?.length ?? 0;
+    while (count < this.lines.length && (count === 0 || bytes + (this.lines[count]?.bytes ?? 0) <= BATCH_BYTES)) {
+      bytes += this.lines[count]?.bytes ?? 0;
       count++;
     }
     this.lineBytes -= bytes;
-    return count === 1 ? (this.lines.shift() as Buffer) : Buffer.concat(this.lines.splice(0, count), bytes);
+    const parts = this.lines.splice(0, count).flatMap((item) => item.parts);
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, bytes);
   }
 
   private fail(error: Error): void {
     if (this.broken !== null) return;
     this.broken = (error as NodeJS.ErrnoException).code ?? error.message;
     // What was still queued is lost with the stream; what was handed to it cannot be counted.
-    for (const item of [...this.records.splice(0), ...this.lines.splice(0)]) this.drop(item.length);
+    for (const item of this.records.splice(0)) this.drop(item.length);
+    for (const item of this.lines.splice(0)) this.drop(item.bytes);
     this.recordBytes = this.lineBytes = 0;
     for (const resume of this.paused.splice(0)) resume();
     this.checkIdle();

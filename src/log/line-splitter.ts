@@ -7,6 +7,7 @@
 export const MAX_LINE = 64 * 1024;
 
 const NEWLINE = 0x0a;
+const SMALL_REST = 8 * 1024;
 
 export interface LinePiece {
   bytes: Buffer;
@@ -51,8 +52,8 @@ export class LineSplitter {
   }
 
   private hold(bytes: Buffer): void {
-    // A copy, so that a small rest does not keep a whole 64 KiB read buffer alive.
-    this.held.push(Buffer.from(bytes));
+    // A small rest is copied, so that it does not keep a whole read buffer alive; a large one is not, to make no garbage.
+    this.held.push(bytes.length < SMALL_REST ? Buffer.from(bytes) : bytes);
     this.heldBytes += bytes.length;
   }
 

@@ -59,10 +59,10 @@ export class Output {
     const resume = (): void => {
       stream.resume();
     };
-    // The lines of one read go to the writer as one buffer of whole lines: one allocation, not one per line.
+    // The lines of one read go to the writer as one item of whole lines, copied together only once it writes them.
     const forward = (pieces: LinePiece[]): boolean => {
       if (pieces.length === 0) return true;
-      return writer.push(Buffer.concat(pieces.flatMap(format)), resume);
+      return writer.push(pieces.flatMap(format), resume);
     };
     return new Promise((resolve) => {
       stream.on('data', (chunk: Buffer) => {
