@@ -497,6 +497,46 @@ function table(): string {
   return lines.join('\n');
 }
 
+const OUTPUT_LINES = 1_000_000;
+
+/**
+ * One service writes OUTPUT_LINES lines of 48 bytes to stdout; the bench reads the init's
+ * stdout as fast as it can. Time from the first line out to the last, in each BATON_OUTPUT mode.
+ */
+async function outputRun(mode: string): Promise<number> {
+  const code = `import sys\nw=sys.stdout.buffer.write\nfor i in range(${OUTPUT_LINES}): w(b'%08d ${'x'.repeat(38)}\\n' % i)\nsys.stdout.flush()\nimport time\ntime.sleep(1000)`;
+  const dir = tempDir();
+  const env = { ...batonEnv({ W: { COMMAND: JSON.stringify(['python3', '-c', code]) } }, join(dir, 'control.sock')), BATON_OUTPUT: mode, BATON_LOG_LEVEL: 'warn' };
+  const child = start([...AS_PID1, process.execPath, INIT_JS], env, ['ignore', 'pipe', 'ignore']);
+  let lines = 0;
+  let first = 0;
+  const last = await withTimeout(
+    new Promise<number>((resolve) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
+        if (first === 0) first = performance.now();
+        for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
+        if (lines >= OUTPUT_LINES) resolve(performance.now());
+      });
+    }),
+    120_000,
+    `${OUTPUT_LINES} lines through BATON_OUTPUT=${mode}`,
+  );
+  await stop(child);
+  rmSync(dir, { recursive: true, force: true });
+  return last - first;
+}
+
+async function outputThroughput(): Promise<void> {
+  const perMode: Record<string, number[]> = {};
+  for (const mode of ['inherit', 'prefix', 'json']) {
+    perMode[mode] = await runsOf(RUNS, () => outputRun(mode));
+    rows.push({ scenario: `9. ${OUTPUT_LINES.toLocaleString('en')} lines of 48 bytes, BATON_OUTPUT=${mode}: first to last line`, unit: 'ms', values: { baton: perMode[mode] } });
+  }
+  const rate = (mode: string): string => `${Math.round(OUTPUT_LINES / (median(perMode[mode] ?? [1]) / 1000)).toLocaleString('en')} lines/s`;
+  notes.push(`9: one service (python) writes the lines to stdout as fast as it can; the bench reads the init's stdout at full speed. inherit ${rate('inherit')}, prefix ${rate('prefix')}, json ${rate('json')}. Run it alone: \`npm run build && npx tsx bench/run.ts outputThroughput\`.`);
+  details.outputLinesPerSecond = Object.fromEntries(Object.entries(perMode).map(([mode, runs]) => [mode, OUTPUT_LINES / (median(runs) / 1000)]));
+}
+
 // Interrupted: kill every namespace still running (pm2's daemons live inside theirs).
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -505,7 +545,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const SCENARIOS: Record<string, () => Promise<void>> = { idleMemory, idleCpu, startUp, reaping, signalLatency, gracefulStop, reloadUnderLoad, reloadCost };
+const SCENARIOS: Record<string, () => Promise<void>> = { idleMemory, idleCpu, startUp, reaping, signalLatency, gracefulStop, reloadUnderLoad, reloadCost, outputThroughput };
 const only = process.argv.slice(2);
 const began = Date.now();
 try {

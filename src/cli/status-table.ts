@@ -1,7 +1,9 @@
 // `--status`: the running init's generations and instances as a table.
+import type { OutputStats } from '../log/output.ts';
+import type { WriterStats } from '../log/fd-writer.ts';
 import type { StatusSnapshot } from '../supervise/supervisor.ts';
 
-export function formatStatus(status: StatusSnapshot, now: number): string {
+export function formatStatus(status: StatusSnapshot, now: number, output?: OutputStats): string {
   const header = ['GEN', 'SERVICE', 'PID', 'STATE', 'FOR', 'READY FOR', 'RESTARTS', 'LAST STATUS'];
   const rows = status.generations.flatMap((generation) =>
     generation.instances.map((instance) => [
@@ -18,7 +20,13 @@ export function formatStatus(status: StatusSnapshot, now: number): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
   const summary = `baton (pid ${status.pid}): ${status.healthy ? 'healthy' : 'not healthy'}`;
-  return [summary, line(header), ...rows.map(line)].join('\n') + '\n';
+  const streams = output === undefined ? [] : [`output: stdout ${streamState(output.stdout)}; stderr ${streamState(output.stderr)}`];
+  return [summary, ...streams, line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function streamState(stats: WriterStats): string {
+  const failed = stats.error === null ? 'ok' : `failed (${stats.error})`;
+  return stats.droppedLines === 0 ? failed : `${failed}, ${stats.droppedLines} lines (${stats.droppedBytes} bytes) dropped`;
 }
 
 function duration(ms: number): string {

@@ -2,6 +2,7 @@
 import { EnvError } from 'envalid';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { maskedUrl } from '../readiness/masked-url.ts';
 import type { Listen, Readiness } from './types.ts';
 
 const READY_FORMS = 'use none, notify, tcp:PORT, tcp:HOST:PORT or an http:// URL';
@@ -24,10 +25,10 @@ export function parseReadiness(input: string): Readiness {
     try {
       url = new URL(text);
     } catch {
-      throw new EnvError(`"${input}" is not a valid URL; ${READY_FORMS}`);
+      throw new EnvError(`"${maskedUrl(input)}" is not a valid URL; ${READY_FORMS}`);
     }
     // The probe is a plain HTTP GET: no TLS client, no certificates to configure.
-    if (url.protocol !== 'http:') throw new EnvError(`"${input}" is a ${url.protocol} URL, only http:// is supported; ${READY_FORMS}`);
+    if (url.protocol !== 'http:') throw new EnvError(`"${maskedUrl(input)}" is a ${url.protocol} URL, only http:// is supported; ${READY_FORMS}`);
     return { kind: 'http', url: url.href };
   }
   throw new EnvError(`"${input}" is not a readiness check; ${READY_FORMS}`);

@@ -2,6 +2,7 @@
 // spelled out, so that a reader can check the configuration without starting anything.
 import { formatHostPort } from './endpoints.ts';
 import type { Listen, Readiness, RunAs, ServiceConfig, SupervisorConfig } from './types.ts';
+import { maskedUrl } from '../readiness/masked-url.ts';
 
 const LABEL_WIDTH = 16;
 
@@ -58,7 +59,7 @@ function formatReadiness(readiness: Readiness): string {
     case 'tcp':
       return `tcp ${formatHostPort(readiness.host, readiness.port)}`;
     case 'http':
-      return `http ${readiness.url}`;
+      return `http ${maskedUrl(readiness.url)}`;
   }
 }
 

@@ -1,5 +1,6 @@
-// The init's own log: pino records on stderr, written synchronously so that
-// nothing is lost when the init exits right after logging.
+// The init's own log: pino records on stderr. Supervisor mode hands them to the
+// ordered writer of stderr (fd-writer.ts) through `sink`; otherwise they are written
+// synchronously, so that nothing is lost when the init exits right after logging.
 import type { Logger, LevelWithSilent } from 'pino';
 import type pinoModule from 'pino';
 import { prettyDestination } from './pretty.ts';
@@ -9,6 +10,8 @@ export type { Logger, LevelWithSilent };
 export interface LoggerOptions {
   level: LevelWithSilent;
   format?: 'json' | 'pretty';
+  /** Where each record goes, one line at a time; fd 2, synchronously, when unset. */
+  sink?: (line: string) => void;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -16,10 +19,13 @@ export function createLogger(options: LoggerOptions): Logger {
   // evaluated once something is logged, keeping it off the start-up path.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pino = require('pino') as typeof pinoModule;
+  const { sink } = options;
   const destination =
     options.format === 'pretty'
-      ? prettyDestination(2, Date.now() - Math.round(process.uptime() * 1000))
-      : pino.destination({ fd: 2, sync: true });
+      ? prettyDestination(Date.now() - Math.round(process.uptime() * 1000), sink)
+      : sink !== undefined
+        ? { write: sink }
+        : pino.destination({ fd: 2, sync: true });
   // No base fields: the init is PID 1 and its host is the container; records about a child carry its pid.
   return pino({ level: options.level, base: undefined }, destination);
 }

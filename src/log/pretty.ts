@@ -16,13 +16,13 @@ export function prettyLine(record: Record<string, unknown>, startedAt: number): 
   return `${elapsed}s ${level}: ${subject}${pid} ${String(record.msg ?? '')}${extra.length > 0 ? ` (${extra.join(' ')})` : ''}\n`;
 }
 
-/** A synchronous destination for pino that writes pretty lines to `fd`. */
-export function prettyDestination(fd: number, startedAt: number): { write(chunk: string): void } {
+/** A destination for pino that passes pretty lines on to `sink` (by default, written synchronously to fd 2). */
+export function prettyDestination(startedAt: number, sink: (line: string) => void = (line) => writeSync(2, line)): { write(chunk: string): void } {
   return {
     write(chunk: string): void {
       for (const json of chunk.split('\n')) {
         if (json === '') continue;
-        writeSync(fd, prettyLine(JSON.parse(json) as Record<string, unknown>, startedAt));
+        sink(prettyLine(JSON.parse(json) as Record<string, unknown>, startedAt));
       }
     },
   };

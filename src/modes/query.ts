@@ -40,6 +40,6 @@ export async function runQuery(kind: 'status' | 'health' | 'reload', json: boole
     }
     return EXIT_RELOAD_FAILED;
   }
-  process.stdout.write(json ? `${JSON.stringify(response.status, null, 2)}\n` : formatStatus(response.status, Date.now()));
+  process.stdout.write(json ? `${JSON.stringify({ ...response.status, output: response.output }, null, 2)}\n` : formatStatus(response.status, Date.now(), response.output));
   return 0;
 }

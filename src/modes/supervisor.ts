@@ -10,7 +10,7 @@ import type { SupervisorConfig } from '../config/types.ts';
 import { RuntimeDirRefused, runtimeDir, serverSocketPath } from '../control/paths.ts';
 import { startControlServer } from '../control/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
-import { flushOutput } from '../log/output.ts';
+import { Output } from '../log/output.ts';
 import { releaseSignals } from '../pid1/early-signals.ts';
 import { reapOnSigchld, reapOrphans } from '../pid1/reaper.ts';
 import { FORWARDABLE_SIGNALS, signalNumber } from '../pid1/signals.ts';
@@ -49,7 +49,12 @@ export function reportConfigErrors(errors: readonly ConfigError[]): void {
 export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   const config = loadConfigOrExit();
   const { globals } = config;
-  const log = createLogger({ level: globals.logLevel, format: globals.logFormat });
+  const output = new Output(globals.output);
+  const log = createLogger({ level: globals.logLevel, format: globals.logFormat, sink: (line) => output.stderr.record(line) });
+  // A stream that fails is said once, on the other one, which may still reach someone.
+  const stdoutLog = createLogger({ level: globals.logLevel, format: globals.logFormat, sink: (line) => output.stdout.record(line) });
+  output.stdout.whenBroken((reason) => log.error({ stream: 'stdout', reason }, `cannot write to stdout (${reason}): what goes there is dropped from now on, counted in --status`));
+  output.stderr.whenBroken((reason) => stdoutLog.error({ stream: 'stderr', reason }, `cannot write to stderr (${reason}): what goes there is dropped from now on, counted in --status`));
 
   try {
     if (flags.parentDeathSignal !== undefined) sys.setParentDeathSignal(signalNumber(flags.parentDeathSignal));
@@ -90,7 +95,7 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   const context: InstanceContext = {
     clock: systemClock,
     log,
-    output: globals.output,
+    output,
     baseEnv,
     // A random part, so that no other process can work out an instance's socket from its name.
     openNotifySocket: (name, options) => NotifySocket.open(join(notifyDir, `${name}.${randomBytes(8).toString('hex')}.sock`), options),
@@ -120,14 +125,16 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   };
   // Every catchable signal gets a handler, those of no use included: outside PID 1 the
   // default action of SIGALRM, SIGPWR, SIGIO ... would kill the init and leave its services behind.
-  for (const signal of FORWARDABLE_SIGNALS) process.on(signal, () => onSignal(signal));
+  // SIGPIPE silently: a reader that goes away must cost the init an EPIPE (handled by the
+  // output writers), not its life, nor a log record written to that same broken stream.
+  for (const signal of FORWARDABLE_SIGNALS) process.on(signal, signal === 'SIGPIPE' ? () => undefined : () => onSignal(signal));
   for (const signal of releaseSignals()) onSignal(signal);
 
   try {
     const control = await startControlServer(controlPath, async (request) => {
       if (request.command === 'health') return { ok: true, command: 'health', healthy: supervisor.healthy };
       if (request.command === 'reload') return { ok: true, command: 'reload', outcome: await supervisor.reload() };
-      return { ok: true, command: 'status', status: supervisor.status() };
+      return { ok: true, command: 'status', status: supervisor.status(), output: output.stats() };
     });
     created.add(() => control.close());
   } catch (error) {
@@ -140,9 +147,23 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   // Nothing of a service may outlive the init: in subreaper mode nothing else would stop it.
   await leftovers.sweepAll(globals.stopTimeoutMs, log);
   created.removeAll();
+  // Every child is gone: a reader that stopped reading must not keep the init from exiting.
+  const drainDeadline = Date.now() + globals.stopTimeoutMs;
+  if (!(await output.drain(globals.stopTimeoutMs))) {
+    const { stdout, stderr } = output.stats();
+    log.warn({ stdoutPendingBytes: stdout.pendingBytes, stderrPendingBytes: stderr.pendingBytes }, `output not written out ${globals.stopTimeoutMs} ms after the last child exited: the rest is dropped`);
+  }
+  reportDropped(output, log);
   log.info({ exitCode: code }, `exiting with ${code}`);
-  await flushOutput();
+  // What the deadline leaves no time for is written at exit, as far as the descriptor takes it without blocking.
+  await output.drain(Math.max(0, drainDeadline - Date.now()));
   process.exit(code);
+}
+
+function reportDropped(output: Output, log: Logger): void {
+  for (const [stream, stats] of Object.entries(output.stats())) {
+    if (stats.droppedLines > 0) log.warn({ stream, droppedLines: stats.droppedLines, droppedBytes: stats.droppedBytes }, `dropped ${stats.droppedLines} lines (${stats.droppedBytes} bytes) that could not be written to ${stream}`);
+  }
 }
 
 /** Binds every LISTEN socket before anything starts; one that cannot be bound is a configuration error. */

@@ -12,6 +12,17 @@ export interface NotifyMessage {
   raw: string;
 }
 
+/** systemd drops a notify message longer than this; so does baton, whichever channel carried it. */
+export const MAX_NOTIFY_BYTES = 4096;
+const EXCERPT = 200;
+
+/** The message itself when within MAX_NOTIFY_BYTES; otherwise an error that keeps an excerpt. */
+export function withinSizeLimit(message: NotifyMessage): NotifyMessage {
+  const bytes = Buffer.byteLength(message.raw);
+  if (bytes <= MAX_NOTIFY_BYTES) return message;
+  return { error: `message of ${bytes} bytes, longer than ${MAX_NOTIFY_BYTES} (systemd's limit): ignored`, raw: message.raw.slice(0, EXCERPT) };
+}
+
 /**
  * Parses an sd_notify(3) message: newline-separated KEY=VALUE assignments, as one
  * datagram or one line. Only the keys baton acts on are read; READY, STOPPING and

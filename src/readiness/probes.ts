@@ -2,6 +2,7 @@
 // succeeds, or once an HTTP GET answers 2xx. Both retry until then, or until aborted.
 import { request, type ClientRequest } from 'node:http';
 import { connect } from 'node:net';
+import { maskedUrl } from './masked-url.ts';
 
 const FIRST_DELAY_MS = 50;
 const MAX_DELAY_MS = 1_000;
@@ -17,7 +18,7 @@ export async function waitForTcp(host: string, port: number, signal: AbortSignal
 export async function waitForHttp(url: string, signal: AbortSignal): Promise<void> {
   const target = new URL(url);
   // A URL that can never be fetched would otherwise be retried until the ready timeout, saying nothing.
-  if (target.protocol !== 'http:') throw new Error(`readiness probe ${url}: only http:// URLs can be probed`);
+  if (target.protocol !== 'http:') throw new Error(`readiness probe ${maskedUrl(url)}: only http:// URLs can be probed`);
   await retry(signal, () => tryGet(target, signal));
 }
 

@@ -1,24 +1,25 @@
 // One running copy of a service: its process, its readiness channels, its output,
 // driven by the InstanceLifecycle state machine.
 import { execa } from 'execa';
-import type { ServiceConfig, OutputMode } from '../config/types.ts';
+import type { ServiceConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
-import { outputOption, type OutputOption } from '../log/output.ts';
+import type { Output } from '../log/output.ts';
 import { own } from '../pid1/children.ts';
 import { planSpawn } from '../pid1/spawn.ts';
-import type { NotifyMessage } from '../readiness/messages.ts';
+import { withinSizeLimit, type NotifyMessage } from '../readiness/messages.ts';
 import { readNotifyPipe } from '../readiness/notify-pipe.ts';
 import type { NotifySocket, NotifySocketOptions } from '../readiness/notify-socket.ts';
 import { waitForHttp, waitForTcp } from '../readiness/probes.ts';
 import type { Clock } from './clock.ts';
 import { describeEnd } from './describe.ts';
+import { RecordBudget } from './record-budget.ts';
 import { InstanceLifecycle, type InstanceState, type LifecycleListener } from './instance-lifecycle.ts';
 import type { Supervised, SupervisedEvents } from './supervised.ts';
 
 export interface InstanceContext {
   clock: Clock;
   log: Logger;
-  output: OutputMode;
+  output: Output;
   /** The environment every instance starts from (the init's, less baton's own variables). */
   baseEnv: Record<string, string | undefined>;
   /** Opens the NOTIFY_SOCKET of an instance (a path of its own, hard to guess, under the runtime directory). */
@@ -43,6 +44,8 @@ export class Instance implements Supervised {
   private readonly probe = new AbortController();
   private notifySocket: NotifySocket | undefined;
   private notifyRefusalLogged = false;
+  /** What the notify messages may log; lastStatus is kept up to date whatever it holds back. */
+  private readonly notifyRecords: RecordBudget<NotifyMessage>;
 
   constructor(
     readonly service: ServiceConfig,
@@ -52,6 +55,7 @@ export class Instance implements Supervised {
     private readonly events: SupervisedEvents,
   ) {
     this.log = context.log.child({ service: service.name, instance: index, generation });
+    this.notifyRecords = new RecordBudget(context.clock, (message, suppressed) => this.logNotify(message, suppressed));
     const listener: LifecycleListener = {
       ready: () => {
         this.readySince = context.clock.now();
@@ -66,6 +70,7 @@ export class Instance implements Supervised {
       exited: (state) => {
         this.probe.abort();
         this.notifySocket?.close();
+        this.notifyRecords.flush();
         this.logExit(state);
         // Its group's id is its pid (setsid, or setpgid in the exec step); the id is not reused while anyone is left in it.
         if (this.pid !== undefined) context.sweepGroup?.(this.pid, service, this.log);
@@ -170,11 +175,11 @@ export class Instance implements Supervised {
     // into the child), though its types only list numbers for the first three.
     const stdio = [
       'ignore',
-      outputOption(context.output, tag, 'stdout'),
-      outputOption(context.output, tag, 'stderr'),
+      context.output.stdio(),
+      context.output.stdio(),
       ...(listenFd === undefined ? [] : [listenFd]),
       ...(notify ? ['pipe' as const] : []),
-    ] as unknown as readonly ['ignore', OutputOption, OutputOption, ...'pipe'[]];
+    ] as unknown as readonly ['ignore', 'pipe', 'pipe', ...'pipe'[]];
     // LISTEN_PID must be the instance's own pid, known only after fork: the exec step sets it.
     const plan = planSpawn({ file, args, env, step: listenFd === undefined ? {} : { listenPid: true, fds: stdio.length } });
     const subprocess = execa(plan.file, plan.args, {
@@ -203,13 +208,16 @@ export class Instance implements Supervised {
       return;
     }
     this.log.info({ pid: this.pid, argv: service.argv }, 'spawned');
+    // A stalled reader of the init's output holds an exited instance up for at most its stop timeout.
+    const gone = new Promise((resolve) => subprocess.once('exit', resolve));
+    const written = (['stdout', 'stderr'] as const).map((name) => context.output.follow(subprocess[name], tag, name, gone, service.stopTimeoutMs));
 
     if (notify) {
       const pipe = subprocess.stdio[notifyPipeFd];
       if (pipe && 'on' in pipe) readNotifyPipe(pipe as NodeJS.ReadableStream, (message) => this.onNotify(message));
     }
     this.watchReadiness();
-    await subprocess;
+    await Promise.all([subprocess, ...written]);
   }
 
   private watchReadiness(): void {
@@ -220,14 +228,19 @@ export class Instance implements Supervised {
     else if (readiness.kind === 'http') waitForHttp(readiness.url, signal).then(() => this.lifecycle.ready(), () => undefined);
   }
 
-  private onNotify(message: NotifyMessage): void {
-    if (message.error !== undefined) this.log.warn({ pid: this.pid, message: message.raw }, `unreadable notify message: ${message.error}`);
-    if (message.status !== undefined) {
-      this.lastStatus = message.status;
-      this.log.info({ pid: this.pid, status: message.status }, `status: ${message.status}`);
-    }
-    if (message.stopping) this.log.info({ pid: this.pid }, 'reports it is stopping');
+  private onNotify(received: NotifyMessage): void {
+    const message = withinSizeLimit(received);
+    if (message.status !== undefined) this.lastStatus = message.status;
+    if (message.error !== undefined || message.status !== undefined || message.stopping) this.notifyRecords.offer(message);
     if (message.ready) this.lifecycle.ready();
+  }
+
+  private logNotify(message: NotifyMessage, suppressed?: number): void {
+    const fields = { pid: this.pid, ...(suppressed === undefined ? {} : { suppressed }) };
+    const held = suppressed === undefined ? '' : ` (${suppressed} notify records held back before this one)`;
+    if (message.error !== undefined) this.log.warn({ ...fields, message: message.raw }, `unreadable notify message: ${message.error}${held}`);
+    if (message.status !== undefined) this.log.info({ ...fields, status: message.status }, `status: ${message.status}${held}`);
+    if (message.stopping) this.log.info(fields, `reports it is stopping${held}`);
   }
 
   private sendStopSignal(): void {

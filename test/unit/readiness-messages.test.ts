@@ -4,7 +4,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
-import { parseSystemdText, type NotifyMessage } from '../../src/readiness/messages.ts';
+import { MAX_NOTIFY_BYTES, parseSystemdText, withinSizeLimit, type NotifyMessage } from '../../src/readiness/messages.ts';
 import { NotifyPipeParser, readNotifyPipe } from '../../src/readiness/notify-pipe.ts';
 
 function parseAll(chunks: Array<Buffer | string>): NotifyMessage[] {
@@ -197,5 +197,20 @@ describe('readNotifyPipe', () => {
       { raw: 'STATUS=half a li', status: 'half a li' },
     ]);
     assert.match(messages[2]?.error ?? '', /EIO/);
+  });
+});
+
+describe('withinSizeLimit', () => {
+  test('a message of up to 4096 bytes is kept whole', () => {
+    const message = parseSystemdText(`STATUS=${'x'.repeat(MAX_NOTIFY_BYTES - 'STATUS='.length)}`);
+    assert.equal(withinSizeLimit(message), message);
+  });
+
+  test('a longer one is ignored, as systemd does: an error with an excerpt, no status, no ready', () => {
+    const limited = withinSizeLimit(parseSystemdText(`READY=1\nSTATUS=${'y'.repeat(60_000)}`));
+    assert.match(limited.error ?? '', /60015 bytes, longer than 4096/);
+    assert.equal(limited.status, undefined);
+    assert.equal(limited.ready, undefined);
+    assert.ok(limited.raw.length <= 200);
   });
 });
