@@ -125,9 +125,9 @@ export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
   };
   // Every catchable signal gets a handler, those of no use included: outside PID 1 the
   // default action of SIGALRM, SIGPWR, SIGIO ... would kill the init and leave its services behind.
-  // SIGPIPE silently: a reader that goes away must cost the init an EPIPE (handled by the
-  // output writers), not its life, nor a log record written to that same broken stream.
-  for (const signal of FORWARDABLE_SIGNALS) process.on(signal, signal === 'SIGPIPE' ? () => undefined : () => onSignal(signal));
+  // SIGPIPE among them: a reader that goes away must cost the init an EPIPE (the output
+  // writers count it and stop writing to that stream), not its life.
+  for (const signal of FORWARDABLE_SIGNALS) process.on(signal, () => onSignal(signal));
   for (const signal of releaseSignals()) onSignal(signal);
 
   try {
