@@ -1,7 +1,7 @@
 // Runs the built init for a test: as PID 1 of a fresh PID namespace (unshare), or
 // as a plain process, and gives access to its output, its pid and its exit.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 import { after } from 'node:test';
@@ -138,12 +138,49 @@ export class RunningInit {
 }
 
 // Whatever a failed test left running is killed when the test file's tests are
-// over (else its pipes would keep the file from ending): with --kill-child,
-// killing unshare takes its whole PID namespace down.
+// over, else its pipes would keep the file from ending. With --kill-child, killing
+// unshare takes its whole PID namespace down; an init outside a namespace leaves its
+// services behind when killed, so every descendant goes first, and the pipes are let go
+// in case one escaped.
 const running = new Set<ChildProcess>();
 const killLeftovers = (): void => {
-  for (const child of running) child.kill('SIGKILL');
+  for (const child of running) {
+    if (child.pid !== undefined) {
+      for (const pid of descendantsOf(child.pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
+    }
+    child.kill('SIGKILL');
+    child.stdout?.destroy();
+    child.stderr?.destroy();
+  }
 };
+
+function descendantsOf(root: number): number[] {
+  const found: number[] = [];
+  for (let queue = [root], pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const task of tasks) {
+      try {
+        const children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+        found.push(...children);
+        queue.push(...children);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  }
+  return found;
+}
 after(killLeftovers);
 process.on('exit', killLeftovers);
 
