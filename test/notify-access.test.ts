@@ -48,18 +48,22 @@ test('NotifySocket with a leader: a child in its process group counts, a process
       check();
     });
 
-  // The leader has a process group of its own, as an instance has; the sender is its child.
-  const leader = spawn('sh', ['-c', `python3 ${FIXTURES}/notify-send.py "$1" STATUS=from-the-group; exec sleep 600`, 'sh', path], { detached: true, stdio: 'ignore' });
+  // The leader has a process group of its own, as an instance has; the sender is its child,
+  // and stays until the test ends: a sender that has exited by the time its datagram is read
+  // has no process group left to check.
+  const leader = spawn('sh', ['-c', `python3 ${FIXTURES}/notify-send.py --stay "$1" STATUS=from-the-group & exec sleep 600`, 'sh', path], { detached: true, stdio: 'ignore' });
   leaderPid = leader.pid;
-  t.after(() => leader.kill('SIGKILL'));
+  t.after(() => process.kill(-(leader.pid ?? 0), 'SIGKILL'));
   await until(() => messages.length === 1, "the message of the leader's child");
   assert.deepEqual(messages, [{ raw: 'STATUS=from-the-group', status: 'from-the-group' }]);
 
   // An outsider: a child of the test runner, in the test runner's process group.
-  const outsider = spawn('python3', [`${FIXTURES}/notify-send.py`, path, 'READY=1'], { stdio: 'ignore' });
+  const outsider = spawn('python3', [`${FIXTURES}/notify-send.py`, '--stay', path, 'READY=1'], { stdio: 'ignore' });
+  t.after(() => outsider.kill('SIGKILL'));
   await until(() => refused.length === 1, 'the refusal of the outsider');
   assert.deepEqual(refused, [outsider.pid]);
   assert.equal(messages.length, 1);
+  outsider.kill('SIGTERM');
   await once(outsider, 'close');
 });
 

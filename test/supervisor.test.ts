@@ -47,7 +47,8 @@ describe('start', () => {
     ['systemd-notify --ready on NOTIFY_SOCKET', { BATON_A_COMMAND: service('--ready=systemd-notify'), BATON_A_READY: 'notify' }],
     [
       'a READY=1 datagram without a final newline on NOTIFY_SOCKET',
-      { BATON_A_COMMAND: JSON.stringify(['sh', '-c', `python3 ${FIXTURES}/notify-send.py "$NOTIFY_SOCKET" READY=1 && exec sleep 1000`]), BATON_A_READY: 'notify' },
+      // The sender is the instance itself and stays: the init checks the sender of each datagram.
+      { BATON_A_COMMAND: JSON.stringify(['sh', '-c', `exec python3 ${FIXTURES}/notify-send.py --stay "$NOTIFY_SOCKET" READY=1`]), BATON_A_READY: 'notify' },
     ],
   ];
   for (const [name, env] of channels) {
