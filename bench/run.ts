@@ -2,7 +2,7 @@
 // times; prints one markdown table of medians with baton's ratio to each peer, and
 // writes the raw numbers to bench/results.json.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { defaultReloadParallel } from '../src/config/types.ts';
 import { join } from 'node:path';
@@ -104,10 +104,36 @@ async function startUp(): Promise<void> {
   rows.push({ scenario: '3. start-up: `init -- true` as PID 1', unit: 'ms', values, floor });
 }
 
-async function reaping(): Promise<void> {
+/** The whole of scenario 4 (every run of every init) should take about this long, whatever a fork costs here. */
+const REAPING_BUDGET_MS = 45_000;
+const MAX_ORPHANS = 10_000;
+const MIN_ORPHANS = 200;
+
+/** The orphan factory (bench/fixtures/orphans.c), compiled once. */
+function orphanFactory(): string {
   const factory = `${ROOT}.cache/orphans`;
   mkdirSync(`${ROOT}.cache`, { recursive: true });
   execFileSync('cc', ['-O2', '-o', factory, `${ROOT}bench/fixtures/orphans.c`]);
+  return factory;
+}
+
+/**
+ * How many orphans a burst holds on this machine: as many as fit REAPING_BUDGET_MS for
+ * every run of every init at the fork rate measured now (a fork can cost 10 ms on a busy
+ * machine), at most MAX_ORPHANS, rounded down to two significant digits.
+ */
+function orphanCount(factory: string): { count: number; forkMs: number } {
+  const { fork_ms: forkMs } = JSON.parse(execFileSync(factory, ['--fork-rate', '200'], { encoding: 'utf8' })) as { fork_ms: number };
+  const installed = INITS.filter((init) => init.argv).length;
+  const fit = REAPING_BUDGET_MS / (forkMs * RUNS * installed);
+  const magnitude = 10 ** Math.max(0, Math.floor(Math.log10(fit)) - 1);
+  return { count: Math.max(MIN_ORPHANS, Math.min(MAX_ORPHANS, Math.floor(fit / magnitude) * magnitude)), forkMs };
+}
+
+async function reaping(): Promise<void> {
+  const factory = orphanFactory();
+  const { count, forkMs } = orphanCount(factory);
+  process.stderr.write(`bench: reaping: a fork costs ${format(forkMs)} ms here: bursts of ${count} orphans\n`);
   const clear: Record<string, Cell> = {};
   const peak: Record<string, Cell> = {};
   for (const init of INITS) {
@@ -116,11 +142,11 @@ async function reaping(): Promise<void> {
       continue;
     }
     const results = await runsOf(RUNS, async () => {
-      const child = start([...AS_PID1, ...init.argv!([factory, '10000'])], QUIET);
+      const child = start([...AS_PID1, ...init.argv!([factory, String(count)])], QUIET);
       const lines = createInterface({ input: child.stdout! });
       let line: string;
       try {
-        [line] = (await withTimeout(once(lines, 'line'), 60_000, `the reaping result under ${init.name}`)) as [string];
+        [line] = (await withTimeout(once(lines, 'line'), 60_000 + count * forkMs * 2, `the reaping result under ${init.name}`)) as [string];
       } finally {
         await stop(child);
       }
@@ -129,8 +155,15 @@ async function reaping(): Promise<void> {
     clear[init.name] = results.map((r) => (r.left > 0 ? Infinity : r.clear_ms));
     peak[init.name] = results.map((r) => r.peak);
   }
-  rows.push({ scenario: '4. reaping 10,000 orphans: last exit to no zombie', unit: 'ms', values: clear });
-  rows.push({ scenario: '4. reaping 10,000 orphans: peak zombies', unit: 'zombies', values: peak });
+  const orphans = count.toLocaleString('en-US');
+  rows.push({ scenario: `4. reaping ${orphans} orphans: last exit to no zombie`, unit: 'ms', values: clear });
+  rows.push({ scenario: `4. reaping ${orphans} orphans: peak zombies`, unit: 'zombies', values: peak });
+  notes.push(
+    `4: a fork cost ${format(forkMs)} ms on this machine (bench/fixtures/orphans.c --fork-rate, 200 forks), so each burst held ${orphans} orphans: ` +
+      `as many as fit ${REAPING_BUDGET_MS / 1000} s for all ${RUNS} runs of every init, at most ${MAX_ORPHANS.toLocaleString('en-US')}, at least ${MIN_ORPHANS}. ` +
+      'A middle process forks them, each exits at once, then it exits: all reach PID 1 in one burst; from the middle\'s exit to no zombie left, read from /proc/1/task/1/children.',
+  );
+  details['4'] = { forkMs, orphans: count };
 }
 
 async function signalLatency(): Promise<void> {
@@ -398,7 +431,7 @@ async function reloadUnderLoad(): Promise<void> {
       `baton: BATON_WEB_LISTEN (the init holds the socket), READY=notify, \`node dist/init.js --reload\` (blue-green: the new generation must be ready before the old one drains). ` +
       `pm2: \`pm2 start examples/web.mjs -i ${INSTANCES}\` (cluster mode, PORT), \`pm2 reload web\` with pm2's defaults: it replaces the workers two at a time, takes a new worker's 'listening' event as ready ` +
       "(it waits for the app's own readiness only with wait_ready; listen_timeout, 3000 ms, is the backstop), then stops the old worker with SIGINT (kill_signal), SIGKILL 1600 ms later (kill_timeout); " +
-      'examples/web.mjs drains on SIGTERM only, so SIGINT ends it at once with its connections open. ' +
+      'examples/web.mjs drains on SIGINT as on SIGTERM, so both inits stop an instance through the same drain. ' +
       `${describe('baton', runs.baton ?? 'missing')}; ${describe('pm2', runs.pm2 ?? 'missing')}.`,
   );
   details['7'] = runs;
@@ -455,6 +488,175 @@ async function reloadCost(): Promise<void> {
   details['8'] = { total, starting, cost, switchCost };
 }
 
+/** Scenario 9: a load window this long (BENCH_WINDOW_S), one reload a third of the way in. */
+const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 60);
+const RELOAD_AT_S = WINDOW_S / 3;
+const AFTER_SWITCH_MS = 5_000;
+
+interface WindowFigures {
+  p50: number;
+  p99: number;
+  /** p50 and p99 of the responses in the AFTER_SWITCH_MS from the switch-over (no reload: from the same offset). */
+  p50After: number;
+  p99After: number;
+  failed: number;
+  responses: number;
+}
+
+function windowFigures(summary: LoadSummary, responses: Responses, from: number): WindowFigures {
+  const all = responses.map(([, ms]) => ms);
+  const after = responses.filter(([at]) => at >= from && at < from + AFTER_SWITCH_MS).map(([, ms]) => ms);
+  return { p50: percentile(all, 50), p99: percentile(all, 99), p50After: percentile(after, 50), p99After: percentile(after, 99), failed: summary.failed, responses: all.length };
+}
+
+/**
+ * One reload, as a deployment does it: examples/web.mjs x INSTANCES under baton, steady
+ * keep-alive load for WINDOW_S with no reload, then the same WINDOW_S with one reload at
+ * RELOAD_AT_S; the same init and the same warm generation 1 until the reload.
+ */
+async function oneReload(): Promise<void> {
+  const dir = tempDir();
+  const port = await freePort();
+  const socket = join(dir, 'control.sock');
+  const web = { COMMAND: JSON.stringify([process.execPath, WEB]), COUNT: String(INSTANCES), READY: 'notify', LISTEN: `127.0.0.1:${port}` };
+  const init = new Namespace([process.execPath, INIT_JS], batonEnv({ WEB: web }, socket));
+  let quiet: WindowFigures;
+  let reloaded: WindowFigures;
+  let reloadDetail = '';
+  try {
+    await init.record((record) => record.msg === 'generation 1 is running', 30_000, 'generation 1 to run');
+    await load(port, 2); // warm-up
+    const quietResponses: Responses = [];
+    const quietBegan = Date.now();
+    const quietSummary = await load(port, WINDOW_S, quietResponses);
+    quiet = windowFigures(quietSummary, quietResponses, quietBegan + RELOAD_AT_S * 1000);
+    process.stderr.write(`bench: oneReload: ${WINDOW_S} s without a reload done, now ${WINDOW_S} s with one at ${RELOAD_AT_S} s\n`);
+    const responses: Responses = [];
+    const began = Date.now();
+    const summary = await load(
+      port,
+      async () => {
+        await sleep(RELOAD_AT_S * 1000);
+        const outcome = await batonReload(socket);
+        if (!outcome.committed) throw new Error(`the reload did not commit: ${outcome.detail}`);
+        reloadDetail = `committed in ${format(outcome.ms ?? NaN)} ms by the init's count`;
+        await sleep(Math.max(0, began + WINDOW_S * 1000 - Date.now()));
+      },
+      responses,
+    );
+    const switched = await init.record((record) => /^generation 2 is ready: stopping/.test(record.msg ?? ''), 10_000, 'the switch-over to generation 2');
+    reloaded = windowFigures(summary, responses, Number(switched.time));
+  } finally {
+    await init.kill();
+    init.saveLog('9-one-reload-baton');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const name = `9. one reload at ${RELOAD_AT_S} s of ${WINDOW_S} s under load`;
+  const both = (pick: (figures: WindowFigures) => number, label: string, unit = 'ms'): void => {
+    rows.push({ scenario: `${name}: ${label}`, unit, values: { baton: [pick(reloaded)] } });
+    rows.push({ scenario: `9. the same ${WINDOW_S} s, no reload: ${label}`, unit, values: { baton: [pick(quiet)] } });
+  };
+  both((f) => f.failed, 'failed requests', 'requests');
+  both((f) => f.p50, 'p50 over the window');
+  both((f) => f.p99, 'p99 over the window');
+  both((f) => f.p50After, `p50 in the ${AFTER_SWITCH_MS / 1000} s after the switch-over`);
+  both((f) => f.p99After, `p99 in the ${AFTER_SWITCH_MS / 1000} s after the switch-over`);
+  rows.push({ scenario: '9. p99 over the window with one reload / without', unit: 'x', values: { baton: [reloaded.p99 / quiet.p99] } });
+  notes.push(
+    `9: baton only, once (not ${RUNS} times): examples/web.mjs x ${INSTANCES} on BATON_WEB_LISTEN, READY=notify; autocannon with ${CONNECTIONS} keep-alive connections, a 2 s warm-up, ` +
+      `then ${WINDOW_S} s with no reload, then ${WINDOW_S} s with one \`--reload\` at ${RELOAD_AT_S} s (${reloadDetail}), same init. ` +
+      `Percentiles of every response's latency (autocannon's per-response time); "after the switch-over": from the init's \`generation 2 is ready: stopping\` record, and in the run without a reload from the same offset (${RELOAD_AT_S} s). ` +
+      `${reloaded.responses} and ${quiet.responses} responses. BENCH_WINDOW_S sets the window.`,
+  );
+  details['9'] = { reloaded, quiet };
+}
+
+/** Sum of the self sizes of every node of a V8 heap snapshot: the heap that was live after the full GC the snapshot starts with. */
+function liveHeapBytes(file: string): number {
+  const snapshot = JSON.parse(readFileSync(file, 'utf8')) as { snapshot: { meta: { node_fields: string[] } }; nodes: number[] };
+  const fields = snapshot.snapshot.meta.node_fields;
+  const selfSize = fields.indexOf('self_size');
+  let total = 0;
+  for (let i = selfSize; i < snapshot.nodes.length; i += fields.length) total += snapshot.nodes[i] ?? 0;
+  return total;
+}
+
+const MEMORY_RELOADS = 100;
+/** Node writes a heap snapshot on this signal (--heapsnapshot-signal): one the init does not forward. */
+const SNAPSHOT_SIGNAL = 'SIGSYS';
+
+/**
+ * The init's own memory over many reloads: RSS after the first reload and after
+ * MEMORY_RELOADS, then a heap snapshot of each moment (Node's --heapsnapshot-signal, given
+ * to the bench's `node` only; nothing in the init) to tell retained state from garbage
+ * that was not yet collected. The service is a shell that notifies ready and sleeps: the
+ * init's work per reload is the same as for Node services, at a fraction of the cost.
+ */
+async function memoryOverReloads(): Promise<void> {
+  const dir = tempDir();
+  const socket = join(dir, 'control.sock');
+  const snapshots = join(dir, 'snapshots');
+  mkdirSync(snapshots);
+  const service = { COMMAND: JSON.stringify(['sh', '-c', 'echo READY=1 > "/proc/self/fd/$NOTIFY_PIPE"; exec sleep 1000']), COUNT: String(INSTANCES), READY: 'notify' };
+  const init = new Namespace(
+    [process.execPath, `--heapsnapshot-signal=${SNAPSHOT_SIGNAL}`, `--diagnostic-dir=${snapshots}`, INIT_JS],
+    batonEnv({ SVC: service }, socket, { BATON_RELOAD_PARALLEL: 'all' }),
+  );
+  const reload = async (count: number): Promise<void> => {
+    const outcome = await batonReload(socket);
+    if (!outcome.committed) throw new Error(`reload ${count} did not commit: ${outcome.detail}`);
+  };
+  /** RSS now (after a settle), then a heap snapshot's live bytes. */
+  const measure = async (pid1: number, what: string): Promise<{ rssMiB: number; liveMiB: number }> => {
+    await sleep(1000);
+    const rssMiB = rssKiB(pid1) / 1024;
+    const before = new Set(readdirSync(snapshots));
+    process.kill(pid1, SNAPSHOT_SIGNAL);
+    let lastSize = -1;
+    const file = await until(
+      () => {
+        const name = readdirSync(snapshots).find((entry) => !before.has(entry) && entry.endsWith('.heapsnapshot'));
+        if (name === undefined) return undefined;
+        const size = statSync(join(snapshots, name)).size;
+        const done = size > 0 && size === lastSize;
+        lastSize = size;
+        return done ? join(snapshots, name) : undefined;
+      },
+      60_000,
+      `the heap snapshot ${what}`,
+    );
+    return { rssMiB, liveMiB: liveHeapBytes(file) / 2 ** 20 };
+  };
+  let first: { rssMiB: number; liveMiB: number };
+  let last: { rssMiB: number; liveMiB: number };
+  try {
+    await init.record((record) => record.msg === 'generation 1 is running', 30_000, 'generation 1 to run');
+    const pid1 = await init.pid1();
+    await reload(1);
+    first = await measure(pid1, 'after the first reload');
+    for (let i = 2; i <= MEMORY_RELOADS; i++) {
+      await reload(i);
+      if (i % 25 === 0) process.stderr.write(`bench: memoryOverReloads: ${i} of ${MEMORY_RELOADS} reloads\n`);
+    }
+    last = await measure(pid1, `after ${MEMORY_RELOADS} reloads`);
+  } finally {
+    await init.kill();
+    init.saveLog('10-memory-over-reloads-baton');
+    rmSync(dir, { recursive: true, force: true });
+  }
+  rows.push({ scenario: '10. init RSS after the first reload', unit: 'MiB', values: { baton: [first.rssMiB] } });
+  rows.push({ scenario: `10. init RSS after ${MEMORY_RELOADS} reloads`, unit: 'MiB', values: { baton: [last.rssMiB] } });
+  rows.push({ scenario: `10. init RSS after ${MEMORY_RELOADS} reloads / after the first`, unit: 'x', values: { baton: [last.rssMiB / first.rssMiB] } });
+  rows.push({ scenario: '10. live JS heap after the first reload (heap snapshot, after a full GC)', unit: 'MiB', values: { baton: [first.liveMiB] } });
+  rows.push({ scenario: `10. live JS heap after ${MEMORY_RELOADS} reloads`, unit: 'MiB', values: { baton: [last.liveMiB] } });
+  notes.push(
+    `10: baton only, once: one service, COUNT=${INSTANCES}, READY=notify (a shell that writes READY=1 to its NOTIFY_PIPE, then sleeps), BATON_RELOAD_PARALLEL=all, ${MEMORY_RELOADS} \`--reload\`s back to back. ` +
+      `RSS of PID 1 from /proc 1 s after the first and after the last reload; then a heap snapshot (\`node --heapsnapshot-signal=${SNAPSHOT_SIGNAL}\`, a signal baton does not forward; V8 collects garbage before it writes one): ` +
+      'the sum of its objects is what the init still holds. Live heap flat while RSS grows: the growth is collector slack (heap not yet collected or not returned); live heap growing: retained state.',
+  );
+  details['10'] = { first, last, reloads: MEMORY_RELOADS };
+}
+
 /** Total length covered by the [from, to] spans. */
 function unionLength(spans: Array<[number, number]>): number {
   let covered = 0;
@@ -505,14 +707,20 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const SCENARIOS: Record<string, () => Promise<void>> = { idleMemory, idleCpu, startUp, reaping, signalLatency, gracefulStop, reloadUnderLoad, reloadCost };
+const SCENARIOS: Record<string, () => Promise<void>> = { idleMemory, idleCpu, startUp, reaping, signalLatency, gracefulStop, reloadUnderLoad, reloadCost, oneReload, memoryOverReloads };
+// `npm run bench -- reaping oneReload`: only those scenarios, in the table's order.
 const only = process.argv.slice(2);
+const unknown = only.filter((name) => !(name in SCENARIOS));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: no scenario ${unknown.join(', ')}; the scenarios are: ${Object.keys(SCENARIOS).join(' ')}\n`);
+  process.exit(2);
+}
+const chosen = Object.entries(SCENARIOS).filter(([name]) => only.length === 0 || only.includes(name));
 const began = Date.now();
 try {
-  for (const [name, scenario] of Object.entries(SCENARIOS)) {
-    if (only.length > 0 && !only.includes(name)) continue;
+  for (const [index, [name, scenario]] of chosen.entries()) {
     const scenarioBegan = Date.now();
-    process.stderr.write(`bench: ${name}...\n`);
+    process.stderr.write(`bench: ${name} (${index + 1} of ${chosen.length}, ${((Date.now() - began) / 1000).toFixed(0)} s in)...\n`);
     await scenario();
     process.stderr.write(`bench: ${name} took ${((Date.now() - scenarioBegan) / 1000).toFixed(1)} s\n`);
   }
@@ -524,6 +732,8 @@ const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}
 notes.unshift(
   'Cells: `missing` = the peer is not installed here; `n/a` = the scenario does not apply to it. pm2 (pm2-runtime, or pm2 cluster mode) runs Node apps, not `init -- COMMAND`: n/a in 1–5.',
 );
-const output = `${table()}\n\nMachine: ${machine}. Medians; lower is better in every row.\n\n${notes.map((note) => `- ${note}`).join('\n')}\n\nInit logs of the last run of 6–8: ${LOG_DIR}\n`;
+const output = `${table()}\n\nMachine: ${machine}. Medians; lower is better in every row.\n\n${notes.map((note) => `- ${note}`).join('\n')}\n\nInit logs of the last run of 6–10: ${LOG_DIR}\n`;
 process.stdout.write(output);
-writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, rows, notes, details }, null, 2)}\n`);
+// A subset is a look at a few rows: results.json keeps the last full run.
+if (only.length > 0) process.stderr.write('bench: a subset ran: bench/results.json is left as it was\n');
+else writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, rows, notes, details }, null, 2)}\n`);
