@@ -2,7 +2,7 @@
 // times; prints one markdown table of medians with baton's ratio to each peer, and
 // writes the raw numbers to bench/results.json.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { defaultReloadParallel } from '../src/config/types.ts';
 import { join } from 'node:path';
@@ -571,14 +571,38 @@ async function oneReload(): Promise<void> {
   details['9'] = { reloaded, quiet };
 }
 
-/** Sum of the self sizes of every node of a V8 heap snapshot: the heap that was live after the full GC the snapshot starts with. */
-function liveHeapBytes(file: string): number {
-  const snapshot = JSON.parse(readFileSync(file, 'utf8')) as { snapshot: { meta: { node_fields: string[] } }; nodes: number[] };
+interface HeapSummary {
+  /** Sum of the self sizes of every node: the heap live after the full GC a snapshot starts with. */
+  bytes: number;
+  /** The same by node type and name (constructor, closure, string...). */
+  byName: Record<string, { bytes: number; count: number }>;
+}
+
+/** A V8 heap snapshot, summed; undefined while Node is still writing it (it does not parse yet). */
+function heapSummary(file: string): HeapSummary | undefined {
+  const text = readFileSync(file, 'utf8');
+  if (!text.trimEnd().endsWith('}')) return undefined;
+  let snapshot: { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+  try {
+    snapshot = JSON.parse(text) as typeof snapshot;
+  } catch {
+    return undefined;
+  }
   const fields = snapshot.snapshot.meta.node_fields;
-  const selfSize = fields.indexOf('self_size');
-  let total = 0;
-  for (let i = selfSize; i < snapshot.nodes.length; i += fields.length) total += snapshot.nodes[i] ?? 0;
-  return total;
+  const [types] = snapshot.snapshot.meta.node_types;
+  const [typeAt, nameAt, sizeAt] = ['type', 'name', 'self_size'].map((field) => fields.indexOf(field)) as [number, number, number];
+  const summary: HeapSummary = { bytes: 0, byName: {} };
+  for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+    const size = snapshot.nodes[i + sizeAt] ?? 0;
+    const type = types[snapshot.nodes[i + typeAt] ?? 0] ?? '?';
+    // Strings are named by their text: one entry for all of them.
+    const key = type === 'string' || type === 'concatenated string' || type === 'sliced string' ? `(${type})` : `${type} ${(snapshot.strings[snapshot.nodes[i + nameAt] ?? 0] ?? '?').slice(0, 60)}`;
+    const entry = (summary.byName[key] ??= { bytes: 0, count: 0 });
+    entry.bytes += size;
+    entry.count += 1;
+    summary.bytes += size;
+  }
+  return summary;
 }
 
 const MEMORY_RELOADS = 100;
@@ -586,75 +610,75 @@ const MEMORY_RELOADS = 100;
 const SNAPSHOT_SIGNAL = 'SIGSYS';
 
 /**
- * The init's own memory over many reloads: RSS after the first reload and after
- * MEMORY_RELOADS, then a heap snapshot of each moment (Node's --heapsnapshot-signal, given
- * to the bench's `node` only; nothing in the init) to tell retained state from garbage
- * that was not yet collected. The service is a shell that notifies ready and sleeps: the
- * init's work per reload is the same as for Node services, at a fraction of the cost.
+ * The init's own memory over many reloads. One init: RSS after the first reload and after
+ * MEMORY_RELOADS, then a heap snapshot (Node's --heapsnapshot-signal, on the bench's `node`
+ * command line only; nothing in the init). A second init: one reload, then a heap snapshot
+ * (taken apart, because a snapshot's own allocations would swell the first init's later
+ * RSS). Live heap against RSS tells retained state from garbage-collector slack. The
+ * service is a shell that notifies ready and sleeps: the init's work per reload is the same
+ * as for Node services, at a fraction of the cost.
  */
 async function memoryOverReloads(): Promise<void> {
-  const dir = tempDir();
-  const socket = join(dir, 'control.sock');
-  const snapshots = join(dir, 'snapshots');
-  mkdirSync(snapshots);
-  const service = { COMMAND: JSON.stringify(['sh', '-c', 'echo READY=1 > "/proc/self/fd/$NOTIFY_PIPE"; exec sleep 1000']), COUNT: String(INSTANCES), READY: 'notify' };
-  const init = new Namespace(
-    [process.execPath, `--heapsnapshot-signal=${SNAPSHOT_SIGNAL}`, `--diagnostic-dir=${snapshots}`, INIT_JS],
-    batonEnv({ SVC: service }, socket, { BATON_RELOAD_PARALLEL: 'all' }),
-  );
-  const reload = async (count: number): Promise<void> => {
-    const outcome = await batonReload(socket);
-    if (!outcome.committed) throw new Error(`reload ${count} did not commit: ${outcome.detail}`);
-  };
-  /** RSS now (after a settle), then a heap snapshot's live bytes. */
-  const measure = async (pid1: number, what: string): Promise<{ rssMiB: number; liveMiB: number }> => {
-    await sleep(1000);
-    const rssMiB = rssKiB(pid1) / 1024;
-    const before = new Set(readdirSync(snapshots));
-    process.kill(pid1, SNAPSHOT_SIGNAL);
-    let lastSize = -1;
-    const file = await until(
-      () => {
-        const name = readdirSync(snapshots).find((entry) => !before.has(entry) && entry.endsWith('.heapsnapshot'));
-        if (name === undefined) return undefined;
-        const size = statSync(join(snapshots, name)).size;
-        const done = size > 0 && size === lastSize;
-        lastSize = size;
-        return done ? join(snapshots, name) : undefined;
-      },
-      60_000,
-      `the heap snapshot ${what}`,
+  const service = { COMMAND: JSON.stringify(['sh', '-c', 'echo READY=1 >&"$NOTIFY_PIPE"; exec sleep 1000']), COUNT: String(INSTANCES), READY: 'notify' };
+  /** Starts an init, runs `reloads` reloads (RSS of PID 1 1 s after the first and after the last), then takes a heap snapshot. */
+  const runInit = async (reloads: number, label: string): Promise<{ rssMiB: number[]; heap: HeapSummary }> => {
+    const dir = tempDir();
+    const socket = join(dir, 'control.sock');
+    const snapshots = join(dir, 'snapshots');
+    mkdirSync(snapshots);
+    const init = new Namespace(
+      [process.execPath, `--heapsnapshot-signal=${SNAPSHOT_SIGNAL}`, `--diagnostic-dir=${snapshots}`, INIT_JS],
+      batonEnv({ SVC: service }, socket, { BATON_RELOAD_PARALLEL: 'all' }),
     );
-    return { rssMiB, liveMiB: liveHeapBytes(file) / 2 ** 20 };
-  };
-  let first: { rssMiB: number; liveMiB: number };
-  let last: { rssMiB: number; liveMiB: number };
-  try {
-    await init.record((record) => record.msg === 'generation 1 is running', 30_000, 'generation 1 to run');
-    const pid1 = await init.pid1();
-    await reload(1);
-    first = await measure(pid1, 'after the first reload');
-    for (let i = 2; i <= MEMORY_RELOADS; i++) {
-      await reload(i);
-      if (i % 25 === 0) process.stderr.write(`bench: memoryOverReloads: ${i} of ${MEMORY_RELOADS} reloads\n`);
+    try {
+      await init.record((record) => record.msg === 'generation 1 is running', 30_000, 'generation 1 to run');
+      const pid1 = await init.pid1();
+      const rssMiB: number[] = [];
+      for (let i = 1; i <= reloads; i++) {
+        const outcome = await batonReload(socket);
+        if (!outcome.committed) throw new Error(`reload ${i} did not commit: ${outcome.detail}`);
+        if (i === 1 || i === reloads) {
+          await sleep(1000);
+          rssMiB.push(rssKiB(pid1) / 1024);
+        }
+        if (i % 25 === 0) process.stderr.write(`bench: memoryOverReloads: ${i} of ${reloads} reloads\n`);
+      }
+      process.kill(pid1, SNAPSHOT_SIGNAL);
+      const heap = await until(
+        () => {
+          const name = readdirSync(snapshots).find((entry) => entry.endsWith('.heapsnapshot'));
+          return name === undefined ? undefined : heapSummary(join(snapshots, name));
+        },
+        60_000,
+        `the heap snapshot after ${reloads} reloads`,
+      );
+      return { rssMiB, heap };
+    } finally {
+      await init.kill();
+      init.saveLog(`10-memory-over-reloads-${label}`);
+      rmSync(dir, { recursive: true, force: true });
     }
-    last = await measure(pid1, `after ${MEMORY_RELOADS} reloads`);
-  } finally {
-    await init.kill();
-    init.saveLog('10-memory-over-reloads-baton');
-    rmSync(dir, { recursive: true, force: true });
-  }
-  rows.push({ scenario: '10. init RSS after the first reload', unit: 'MiB', values: { baton: [first.rssMiB] } });
-  rows.push({ scenario: `10. init RSS after ${MEMORY_RELOADS} reloads`, unit: 'MiB', values: { baton: [last.rssMiB] } });
-  rows.push({ scenario: `10. init RSS after ${MEMORY_RELOADS} reloads / after the first`, unit: 'x', values: { baton: [last.rssMiB / first.rssMiB] } });
-  rows.push({ scenario: '10. live JS heap after the first reload (heap snapshot, after a full GC)', unit: 'MiB', values: { baton: [first.liveMiB] } });
-  rows.push({ scenario: `10. live JS heap after ${MEMORY_RELOADS} reloads`, unit: 'MiB', values: { baton: [last.liveMiB] } });
+  };
+  const many = await runInit(MEMORY_RELOADS, `${MEMORY_RELOADS}-reloads`);
+  const one = await runInit(1, '1-reload');
+  const [rssFirst = NaN, rssLast = NaN] = many.rssMiB;
+  const growth = Object.entries(many.heap.byName)
+    .map(([name, { bytes, count }]) => ({ name, bytes: bytes - (one.heap.byName[name]?.bytes ?? 0), count: count - (one.heap.byName[name]?.count ?? 0) }))
+    .sort((x, y) => y.bytes - x.bytes)
+    .slice(0, 8);
+  const mib = (bytes: number): number => bytes / 2 ** 20;
+  rows.push({ scenario: '10. init RSS after the first reload', unit: 'MiB', values: { baton: [rssFirst] } });
+  rows.push({ scenario: `10. init RSS after ${MEMORY_RELOADS} reloads`, unit: 'MiB', values: { baton: [rssLast] } });
+  rows.push({ scenario: `10. init RSS after ${MEMORY_RELOADS} reloads / after the first`, unit: 'x', values: { baton: [rssLast / rssFirst] } });
+  rows.push({ scenario: '10. live JS heap after the first reload (heap snapshot, after a full GC)', unit: 'MiB', values: { baton: [mib(one.heap.bytes)] } });
+  rows.push({ scenario: `10. live JS heap after ${MEMORY_RELOADS} reloads`, unit: 'MiB', values: { baton: [mib(many.heap.bytes)] } });
   notes.push(
-    `10: baton only, once: one service, COUNT=${INSTANCES}, READY=notify (a shell that writes READY=1 to its NOTIFY_PIPE, then sleeps), BATON_RELOAD_PARALLEL=all, ${MEMORY_RELOADS} \`--reload\`s back to back. ` +
-      `RSS of PID 1 from /proc 1 s after the first and after the last reload; then a heap snapshot (\`node --heapsnapshot-signal=${SNAPSHOT_SIGNAL}\`, a signal baton does not forward; V8 collects garbage before it writes one): ` +
-      'the sum of its objects is what the init still holds. Live heap flat while RSS grows: the growth is collector slack (heap not yet collected or not returned); live heap growing: retained state.',
+    `10: baton only, once: one service, COUNT=${INSTANCES}, READY=notify (a shell that writes READY=1 to its NOTIFY_PIPE, then sleeps), BATON_RELOAD_PARALLEL=all, \`--reload\`s back to back. ` +
+      `RSS of PID 1 from /proc 1 s after the first and after the ${MEMORY_RELOADS}th reload; then a heap snapshot (\`node --heapsnapshot-signal=${SNAPSHOT_SIGNAL}\`, a signal baton does not forward; V8 collects garbage before it writes one), ` +
+      'and a snapshot of a second init after one reload: the sum of a snapshot\'s objects is what the init still holds. A live heap that stays flat under a growing RSS means collector slack; a growing one, retained state. ' +
+      `Largest growth of the live heap, by kind: ${growth.map((entry) => `${entry.name} ${entry.bytes >= 0 ? '+' : ''}${format(entry.bytes / 1024)} KiB (${entry.count >= 0 ? '+' : ''}${entry.count})`).join(', ')}.`,
   );
-  details['10'] = { first, last, reloads: MEMORY_RELOADS };
+  details['10'] = { rssMiB: many.rssMiB, liveHeapMiB: { first: mib(one.heap.bytes), last: mib(many.heap.bytes) }, growth, reloads: MEMORY_RELOADS };
 }
 
 /** Total length covered by the [from, to] spans. */
