@@ -2,7 +2,7 @@
 // times; prints one markdown table of medians with baton's ratio to each peer, and
 // writes the raw numbers to bench/results.json.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { defaultReloadParallel } from '../src/config/types.ts';
 import { join } from 'node:path';
@@ -102,7 +102,31 @@ async function startUp(): Promise<void> {
   timeRun([...AS_PID1, process.execPath, '-e', '0']);
   const floor = await runsOf(times, async () => timeRun([...AS_PID1, process.execPath, '-e', '0']));
   rows.push({ scenario: '3. start-up: `init -- true` as PID 1', unit: 'ms', values, floor });
+  // Against the least a Node init must do, on each Node line: baton on 22.1+ compiles its
+  // bundle from V8's compile cache (dist/init.js.cache, made by the first, untimed run).
+  const spawner = "require('child_process').spawn('true',{stdio:'inherit'}).on('exit',c=>process.exit(c))";
+  for (const node of NODE_LINES.filter((path) => existsSync(path))) {
+    const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+    const baton = [...AS_PID1, node, `${ROOT}dist/init.js`, '--', 'true'];
+    const minimal = [...AS_PID1, node, '-e', spawner];
+    timeRun(baton, QUIET);
+    timeRun(minimal);
+    const batonMs: number[] = [];
+    const minimalMs: number[] = [];
+    // Interleaved, so that a busy moment of the machine falls on both alike.
+    for (let i = 0; i < times; i++) {
+      batonMs.push(timeRun(baton, QUIET));
+      minimalMs.push(timeRun(minimal));
+    }
+    rows.push({ scenario: `3. start-up as PID 1 on Node ${version}, against a minimal Node spawner (in the node column)`, unit: 'ms', values: { baton: batonMs }, floor: minimalMs });
+  }
+  notes.push(
+    `3: the minimal spawner is \`node -e "${spawner}"\`, the least a Node init does; on Node 22.1 and later baton compiles its bundle from V8's compile cache (beside dist/init.js, made by one untimed run first); Node 20 has none.`,
+  );
 }
+
+/** The bench's own Node, and the other lines test/bundle.test.ts runs on, where fetched (npm test fetches them). */
+const NODE_LINES = [process.execPath, `${ROOT}.cache/node-22/bin/node`, `${ROOT}.cache/node-24/bin/node`];
 
 /** The whole of scenario 4 (every run of every init) should take about this long, whatever a fork costs here. */
 const REAPING_BUDGET_MS = 45_000;
@@ -563,7 +587,7 @@ async function oneReload(): Promise<void> {
   both((f) => f.p99After, `p99 in the ${AFTER_SWITCH_MS / 1000} s after the switch-over`);
   rows.push({ scenario: '9. p99 over the window with one reload / without', unit: 'x', values: { baton: [reloaded.p99 / quiet.p99] } });
   notes.push(
-    `9: baton only, once (not ${RUNS} times): examples/web.mjs x ${INSTANCES} on BATON_WEB_LISTEN, READY=notify; autocannon with ${CONNECTIONS} keep-alive connections, a 2 s warm-up, ` +
+    `9: baton only, one run: examples/web.mjs x ${INSTANCES} on BATON_WEB_LISTEN, READY=notify; autocannon with ${CONNECTIONS} keep-alive connections, a 2 s warm-up, ` +
       `then ${WINDOW_S} s with no reload, then ${WINDOW_S} s with one \`--reload\` at ${RELOAD_AT_S} s (${reloadDetail}), same init. ` +
       `Percentiles of every response's latency (autocannon's per-response time); "after the switch-over": from the init's \`generation 2 is ready: stopping\` record, and in the run without a reload from the same offset (${RELOAD_AT_S} s). ` +
       `${reloaded.responses} and ${quiet.responses} responses. BENCH_WINDOW_S sets the window.`,
