@@ -452,7 +452,7 @@ async function reloadUnderLoad(): Promise<void> {
     );
   };
   notes.push(
-    `7: once per init, not ${RUNS} times (${RELOADS} reloads back to back, each waiting for its outcome, then a steady run as long), to stay within 5 minutes: single runs, not medians. ` +
+    `7: once per init, not ${RUNS} times (${RELOADS} reloads back to back, each waiting for its outcome, for at most ${RELOAD_RUN_LIMIT_MS / 1000} s, then a steady run as long), to keep the bench within 6 minutes: single runs, not medians. ` +
       `examples/web.mjs x ${INSTANCES}; autocannon in the bench process, ${CONNECTIONS} keep-alive connections to 127.0.0.1, one request at a time each; latencies in whole ms; a 2 s warm-up first. ` +
       "autocannon is made to honour `Connection: close` and to count as lost a request left unanswered on a connection that closed without an error (bench/load.ts): " +
       'stock autocannon 9 sends the next request on a connection the server said it would close, loses it silently and then times every later response of that connection from an earlier request. ' +
