@@ -1,7 +1,8 @@
 // The `web` example: an HTTP server. It serves on the socket the init hands it
 // (LISTEN_FDS, fd 3, as systemd's socket activation does) or else on PORT, reports
-// ready once listening, and on SIGTERM drains: stops accepting, finishes the requests
-// in flight, closes idle keep-alive connections, then exits.
+// ready once listening, and on SIGTERM or SIGINT drains: stops accepting, finishes the
+// requests in flight, closes idle keep-alive connections, then exits. (SIGINT too: pm2
+// and a Ctrl-C stop with it, and the same stop must reach the same drain.)
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Server } from 'node:net';
@@ -39,7 +40,8 @@ server.listen(where, () => {
 
 const IDLE_GRACE_MS = 1_000;
 
-process.on('SIGTERM', () => {
+function drain() {
+  if (draining) return;
   draining = true;
   notify({ stopping: true, status: 'draining' });
   console.log(`${name}: draining`);
@@ -53,4 +55,7 @@ process.on('SIGTERM', () => {
     process.exit(0);
   });
   setTimeout(() => server.closeIdleConnections(), IDLE_GRACE_MS).unref();
-});
+}
+
+process.on('SIGTERM', drain);
+process.on('SIGINT', drain);
