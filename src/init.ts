@@ -52,9 +52,11 @@ async function main(): Promise<void> {
       return;
     }
     case 'check': {
-      const { loadConfigOrExit } = await import('./modes/supervisor.ts');
+      const { loadConfigOrExit, refuseRuntimeDirOrExit } = await import('./modes/supervisor.ts');
       const { formatPlan } = await import('./config/services.ts');
-      process.stdout.write(formatPlan(loadConfigOrExit()));
+      const plan = loadConfigOrExit();
+      refuseRuntimeDirOrExit();
+      process.stdout.write(formatPlan(plan));
       return;
     }
     case 'status':

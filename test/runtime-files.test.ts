@@ -38,8 +38,8 @@ function freshTmp(owned: boolean): { tmp: string; runtime: string } {
 }
 
 /** The built init as uid 65534, not PID 1 (it makes itself a subreaper). */
-function startUnprivileged(tmp: string, env: Record<string, string>): RunningInit {
-  const child = spawn(process.execPath, [INIT], {
+function startUnprivileged(tmp: string, env: Record<string, string>, args: string[] = []): RunningInit {
+  const child = spawn(process.execPath, [INIT, ...args], {
     env: { ...cleanBase(), TMPDIR: tmp, ...env },
     uid: NOBODY,
     gid: NOBODY,
@@ -103,7 +103,15 @@ describe('the runtime directory must be the init user\'s own: otherwise exit 2 n
       const { tmp, runtime } = freshTmp(false);
       const unchanged = make(runtime);
       const marker = join(tmp, 'spawned');
-      const init = startUnprivileged(tmp, { BATON_WEB_COMMAND: JSON.stringify(['touch', marker]), BATON_WEB_RESTART: 'never' });
+      const env = { BATON_WEB_COMMAND: JSON.stringify(['touch', marker]), BATON_WEB_RESTART: 'never' };
+      // --check says what the start would say, and touches nothing either.
+      const check = await startUnprivileged(tmp, env, ['--check']).exited;
+      assert.equal(check.code, 2, check.stderr);
+      assert.match(check.stderr, new RegExp(`runtime directory ${runtime}: `));
+      assert.match(check.stderr, reason);
+      assert.equal(check.stdout, '', 'no plan printed');
+      unchanged();
+      const init = startUnprivileged(tmp, env);
       const exit = await init.exited;
       assert.equal(exit.code, 2, exit.stderr);
       assert.match(exit.stderr, new RegExp(`runtime directory ${runtime}: `));

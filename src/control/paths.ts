@@ -7,9 +7,9 @@
 // (not a symlink), owned by the init's user, and writable by nobody else. One that is
 // not is refused, named in the message, rather than used or silently replaced by another,
 // where `--status` would not find the init.
-import { chmodSync, existsSync, lstatSync, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const RUN_DIR = '/run/baton';
 /**
@@ -37,6 +37,20 @@ export function runtimeDir(): string {
   throw refused(fallback, second === 'unavailable' ? 'it cannot be created' : second);
 }
 
+/**
+ * What a start would say of the runtime directory, changing nothing (for `--check`):
+ * undefined when the start would find or make one it may use, else why it would refuse.
+ */
+export function runtimeDirProblem(): string | undefined {
+  const uid = process.getuid?.() ?? 0;
+  const primary = inspectDir(RUN_DIR, uid);
+  if (primary === 'ok' || (primary === 'absent' && canCreateIn(RUN_DIR))) return undefined;
+  if (primary !== 'absent' && !(uid !== 0 && primary === 'owned by root')) return refused(RUN_DIR, primary).message;
+  const second = inspectDir(fallbackDir(), uid);
+  if (second === 'ok' || (second === 'absent' && canCreateIn(fallbackDir()))) return undefined;
+  return refused(fallbackDir(), second === 'absent' ? 'it cannot be created' : second).message;
+}
+
 /** 'ok' once `dir` is safe and set to RUNTIME_MODE, 'unavailable' when it cannot be made, else what is wrong with it. */
 function claimDir(dir: string, uid: number): 'ok' | 'unavailable' | string {
   try {
@@ -44,18 +58,35 @@ function claimDir(dir: string, uid: number): 'ok' | 'unavailable' | string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') return 'unavailable';
   }
+  const state = inspectDir(dir, uid);
+  if (state === 'absent') return 'unavailable';
+  if (state !== 'ok') return state;
+  if ((lstatSync(dir).mode & 0o777) !== RUNTIME_MODE) chmodSync(dir, RUNTIME_MODE);
+  return 'ok';
+}
+
+/** 'ok' when `dir` may be used as it is (its mode aside), 'absent', else what is wrong with it. */
+function inspectDir(dir: string, uid: number): 'ok' | 'absent' | string {
   let stats;
   try {
     stats = lstatSync(dir);
   } catch {
-    return 'unavailable';
+    return 'absent';
   }
   if (stats.isSymbolicLink()) return 'it is a symbolic link';
   if (!stats.isDirectory()) return 'it is not a directory';
   if (stats.uid !== uid) return stats.uid === 0 ? 'owned by root' : `it is owned by uid ${stats.uid}, not by the init's uid ${uid}`;
   if ((stats.mode & 0o022) !== 0) return `its mode ${(stats.mode & 0o777).toString(8)} lets others write in it`;
-  if ((stats.mode & 0o777) !== RUNTIME_MODE) chmodSync(dir, RUNTIME_MODE);
   return 'ok';
+}
+
+function canCreateIn(dir: string): boolean {
+  try {
+    accessSync(dirname(dir), constants.W_OK | constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function refused(dir: string, reason: string): RuntimeDirRefused {

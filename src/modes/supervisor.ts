@@ -7,7 +7,7 @@ import { EXIT_BAD_CONFIG, type ConfigError } from '../config/errors.ts';
 import { readSupervisorConfig } from '../config/services.ts';
 import { spawnErrors } from '../config/spawnable.ts';
 import type { SupervisorConfig } from '../config/types.ts';
-import { RuntimeDirRefused, runtimeDir, serverSocketPath } from '../control/paths.ts';
+import { RuntimeDirRefused, runtimeDir, runtimeDirProblem, serverSocketPath } from '../control/paths.ts';
 import { startControlServer } from '../control/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { Output } from '../log/output.ts';
@@ -38,6 +38,14 @@ export function loadConfigOrExit(): SupervisorConfig {
     errors.push(...refused);
   }
   reportConfigErrors(errors);
+  process.exit(EXIT_BAD_CONFIG);
+}
+
+/** `--check`: a runtime directory the start would refuse is exit 2 now, and nothing is made or changed. */
+export function refuseRuntimeDirOrExit(): void {
+  const problem = runtimeDirProblem();
+  if (problem === undefined) return;
+  createLogger({ level: 'error', format: process.env.BATON_LOG_FORMAT === 'pretty' ? 'pretty' : 'json' }).error(problem);
   process.exit(EXIT_BAD_CONFIG);
 }
 
