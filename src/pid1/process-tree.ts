@@ -1,6 +1,7 @@
 // The init's descendants and process groups as /proc and kill(2) show them: what is
 // left of a service once its main process is gone.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 export interface ProcessInfo {
   pid: number;
@@ -29,18 +30,47 @@ export function descendantsOf(root: number): ProcessInfo[] {
   return found;
 }
 
-function childrenOf(pid: number): number[] {
+/**
+ * The children of `pid`, from each of its threads' `children` list (a child belongs to the
+ * thread that forked it, and an orphan to the thread the kernel picked); on kernels built
+ * without CONFIG_PROC_CHILDREN, from the parent field of every process's stat.
+ */
+export function childrenOf(pid: number): number[] {
+  let tasks: string[];
   try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
-      try {
-        return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-      } catch {
-        return []; // the thread ended while we looked
-      }
-    });
+    tasks = readdirSync(`/proc/${pid}/task`);
   } catch {
     return []; // the process ended while we looked
   }
+  try {
+    return tasks.flatMap((tid) => readChildren(`/proc/${pid}/task/${tid}/children`));
+  } catch {
+    return childrenFromStat(pid);
+  }
+}
+
+function readChildren(path: string): number[] {
+  try {
+    return readFileSync(path, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && existsSync(dirname(path))) throw error; // no such file on this kernel
+    return []; // the thread ended while we looked
+  }
+}
+
+function childrenFromStat(parent: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) pids.push(Number(entry));
+    } catch {
+      // the process went away while we looked
+    }
+  }
+  return pids;
 }
 
 /** A process's group, session and state; undefined when it is gone (or /proc is not mounted). */

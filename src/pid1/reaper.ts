@@ -1,7 +1,7 @@
 // Reaps zombies that were reparented to the init without losing the exit status of a
 // child Node spawned.
-import { readdirSync, readFileSync } from 'node:fs';
 import { isOwned } from './children.ts';
+import { childrenOf } from './process-tree.ts';
 import type { ReapedEnd } from './syscalls.ts';
 
 type Syscalls = typeof import('./syscalls.ts');
@@ -23,7 +23,7 @@ export function reapOrphans(sys: Syscalls): number[] {
     if (zombie <= 0) return reaped;
     const before = reaped.length;
     if (!isOwned(zombie) && sys.reapPid(zombie)) reaped.push(zombie);
-    for (const pid of childPids()) {
+    for (const pid of childrenOf(process.pid)) {
       if (pid !== zombie && !isOwned(pid) && sys.reapPid(pid)) reaped.push(pid);
     }
     // Only Node's own zombies are left, which libuv reaps on this same SIGCHLD.
@@ -71,31 +71,4 @@ export function reapOnSigchld(
       onReaped(reaped, performance.now() - began);
     });
   });
-}
-
-function childPids(): number[] {
-  try {
-    return readdirSync('/proc/self/task').flatMap((tid) =>
-      readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
-    );
-  } catch {
-    return childPidsFromStat(); // kernels built without CONFIG_PROC_CHILDREN
-  }
-}
-
-function childPidsFromStat(): number[] {
-  const self = process.pid;
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === self) pids.push(Number(entry));
-    } catch {
-      // the process went away while we looked
-    }
-  }
-  return pids;
 }
