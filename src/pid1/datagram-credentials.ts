@@ -2,8 +2,8 @@
 // sender's pid, uid and gid (SCM_CREDENTIALS) to each datagram, and recvmsg() reads them.
 // The kernel fills them in itself, so a sender cannot claim to be another process.
 import koffi from 'koffi';
+import { libc } from './libc.ts';
 
-const libc = koffi.load(null as unknown as string); // dlopen(NULL): the running process, glibc or musl
 
 // Linux values, the same on x64 and arm64; structures laid out for 64-bit little-endian.
 const SOL_SOCKET = 1;

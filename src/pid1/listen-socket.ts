@@ -4,13 +4,13 @@
 // The init never accepts on it; it only keeps it open, so the kernel's accept queue
 // lives across reloads while old and new instances accept from the same socket.
 import koffi from 'koffi';
+import { libc, strerror } from './libc.ts';
 import { closeSync, lstatSync, unlinkSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Listen } from '../config/types.ts';
 import { claimSocketPath } from './socket-path.ts';
 
-const libc = koffi.load(null as unknown as string); // dlopen(NULL): the running process, glibc or musl
 
 const AF_UNIX = 1;
 const AF_INET = 2;
@@ -28,7 +28,6 @@ const socketFn = libc.func('int socket(int domain, int type, int protocol)');
 const setsockoptFn = libc.func('int setsockopt(int fd, int level, int name, void *value, uint32_t length)');
 const bindFn = libc.func('int bind(int fd, void *address, uint32_t length)');
 const listenFn = libc.func('int listen(int fd, int backlog)');
-const strerrorFn = libc.func('const char *strerror(int errnum)');
 
 export interface ListenSocket {
   fd: number;
@@ -134,5 +133,5 @@ function expandIpv6(ip: string): number[] {
 }
 
 function failure(what: string): Error {
-  return new Error(`${what}: ${strerrorFn(koffi.errno())}`);
+  return new Error(`${what}: ${strerror(koffi.errno())}`);
 }

@@ -3,10 +3,10 @@
 // the file a killed init left behind. Anything else there belongs to someone else: a
 // regular file, a directory, a symlink, or a socket in use is refused and left as it is.
 import koffi from 'koffi';
+import { libc, strerror } from './libc.ts';
 import { closeSync, lstatSync, unlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 
-const libc = koffi.load(null as unknown as string); // dlopen(NULL): the running process, glibc or musl
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
@@ -18,7 +18,6 @@ const { ECONNREFUSED, EPROTOTYPE, EAGAIN, ENOENT } = constants.errno;
 
 const socketFn = libc.func('int socket(int domain, int type, int protocol)');
 const connectFn = libc.func('int connect(int fd, void *address, uint32_t length)');
-const strerrorFn = libc.func('const char *strerror(int errnum)');
 
 /** What is at a path: nothing, a dead socket (safe to replace), or why it must be left alone. */
 export type SocketPathState = { kind: 'absent' } | { kind: 'stale' } | { kind: 'taken'; reason: string };
@@ -78,7 +77,7 @@ function probe(path: string): 'refused' | 'answers' | string {
   bytes.copy(address, 2);
   for (const type of [SOCK_STREAM, SOCK_DGRAM]) {
     const fd: number = socketFn(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd === -1) return `socket: ${strerrorFn(koffi.errno())}`;
+    if (fd === -1) return `socket: ${strerror(koffi.errno())}`;
     let errno = 0;
     try {
       if (connectFn(fd, address, 2 + bytes.length + 1) === -1) errno = koffi.errno();
@@ -87,7 +86,7 @@ function probe(path: string): 'refused' | 'answers' | string {
     }
     if (errno === 0 || errno === EAGAIN) return 'answers';
     if (errno === ECONNREFUSED || errno === ENOENT) return 'refused';
-    if (errno !== EPROTOTYPE) return strerrorFn(errno);
+    if (errno !== EPROTOTYPE) return strerror(errno);
   }
   return 'answers';
 }

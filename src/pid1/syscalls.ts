@@ -2,10 +2,10 @@
 // Loaded lazily in single-command mode: at start only for -s, -p or a terminal, else
 // off the start-up path (see modes/single-command.ts).
 import koffi from 'koffi';
+import { libc, strerror } from './libc.ts';
 import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
 
-const libc = koffi.load(null as unknown as string); // dlopen(NULL): the running process, so glibc and musl alike
 
 const P_ALL = 0;
 const WNOHANG = 1;
@@ -34,7 +34,6 @@ const sigprocmaskFn = libc.func('int sigprocmask(int how, void *set, void *oldse
 const sigemptysetFn = libc.func('int sigemptyset(void *set)');
 const sigaddsetFn = libc.func('int sigaddset(void *set, int sig)');
 const execvpeFn = libc.func('int execvpe(const char *file, const char **argv, const char **envp)');
-const strerrorFn = libc.func('const char *strerror(int errnum)');
 const fcntlFn = libc.func('int fcntl(int fd, int cmd, int arg)');
 
 export class SyscallError extends Error {
@@ -42,7 +41,7 @@ export class SyscallError extends Error {
     readonly call: string,
     readonly errno: number,
   ) {
-    super(`${call} failed: ${strerrorFn(errno)}`);
+    super(`${call} failed: ${strerror(errno)}`);
   }
 }
 
@@ -51,9 +50,7 @@ function check(call: string, result: number): number {
   return result;
 }
 
-export function strerror(errno: number): string {
-  return strerrorFn(errno);
-}
+export { strerror };
 
 // One buffer for every waitid peek (once per reaping pass, so koffi copying it costs nothing that counts).
 const siginfo = Buffer.alloc(SIGINFO_SIZE);

@@ -5,6 +5,7 @@
 // everything Node can do on a plain fd or path (close, chmod, chown, unlink, the
 // wake-up pipe's reads and writes) is left to Node.
 import koffi from 'koffi';
+import { libc, strerror } from '../pid1/libc.ts';
 import { chmodSync, chownSync, closeSync, lstatSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { constants } from 'node:os';
@@ -13,7 +14,6 @@ import { claimSocketPath, SocketPathTaken } from '../pid1/socket-path.ts';
 import { parseSystemdText, type NotifyMessage } from './messages.ts';
 import { mayNotify } from './notify-access.ts';
 
-const libc = koffi.load(null as unknown as string); // dlopen(NULL): the running process, so glibc and musl alike
 
 // Linux values, the same on x64 and arm64 (arm64 uses the generic ones).
 const AF_UNIX = 1;
@@ -53,7 +53,6 @@ const socketFn = libc.func('int socket(int domain, int type, int protocol)');
 const bindFn = libc.func('bind', 'int', ['int', koffi.pointer(SockaddrUn), 'uint32_t']);
 const pipe2Fn = libc.func('int pipe2(void *fds, int flags)');
 const pollFn = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
-const strerrorFn = libc.func('const char *strerror(int errnum)');
 
 // Every datagram is read and parsed on the main thread before the next is read, so one buffer serves all sockets.
 const receiveBuffer = Buffer.alloc(RECEIVE_BUFFER_SIZE);
@@ -100,12 +99,12 @@ export class NotifySocket {
       throw bindError(path, error instanceof SocketPathTaken ? error.reason : (error as Error).message, error);
     }
     const fd: number = socketFn(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd === -1) throw bindError(path, `socket: ${strerrorFn(koffi.errno())}`);
+    if (fd === -1) throw bindError(path, `socket: ${strerror(koffi.errno())}`);
     let inode: number;
     try {
       const errno = passCredentials(fd);
-      if (errno !== 0) throw bindError(path, `setsockopt(SO_PASSCRED): ${strerrorFn(errno)}`);
-      if (bindFn(fd, address, length) === -1) throw bindError(path, strerrorFn(koffi.errno()));
+      if (errno !== 0) throw bindError(path, `setsockopt(SO_PASSCRED): ${strerror(errno)}`);
+      if (bindFn(fd, address, length) === -1) throw bindError(path, strerror(koffi.errno()));
       try {
         if (options.uid !== undefined || options.gid !== undefined) chownSync(path, options.uid ?? -1, options.gid ?? -1);
         chmodSync(path, SOCKET_MODE);
@@ -289,7 +288,7 @@ const poller = new Poller();
 
 function openWakePipe(): { read: number; write: number } {
   const fds = new Int32Array(2);
-  if (pipe2Fn(fds, O_CLOEXEC | O_NONBLOCK) === -1) throw new Error(`notify sockets: pipe2 failed: ${strerrorFn(koffi.errno())}`);
+  if (pipe2Fn(fds, O_CLOEXEC | O_NONBLOCK) === -1) throw new Error(`notify sockets: pipe2 failed: ${strerror(koffi.errno())}`);
   return { read: fds[0] ?? -1, write: fds[1] ?? -1 };
 }
 
@@ -299,7 +298,7 @@ function socketAddress(path: string): { sun_family: number; sun_path: string } {
   if (path.includes('\0')) throw bindError(path, 'the path contains a NUL byte');
   const bytes = Buffer.byteLength(path);
   if (bytes > MAX_PATH_BYTES) {
-    throw bindError(path, `${strerrorFn(ENAMETOOLONG)}: ${bytes} bytes, a unix socket path has at most ${MAX_PATH_BYTES}`);
+    throw bindError(path, `${strerror(ENAMETOOLONG)}: ${bytes} bytes, a unix socket path has at most ${MAX_PATH_BYTES}`);
   }
   return { sun_family: AF_UNIX, sun_path: path };
 }
