@@ -9,7 +9,7 @@ import { ROOT } from './helpers/init-process.ts';
 import { createServer } from 'node:net';
 import { freePort } from './helpers/net.ts';
 import { service, supervise, type Supervised } from './helpers/supervisor.ts';
-import type { StatusSnapshot } from '../src/supervise/supervisor.ts';
+import type { StatusSnapshot } from '../src/control/protocol.ts';
 
 function tempFile(name: string): string {
   return join(mkdtempSync(join(tmpdir(), 'baton-reload-')), name);

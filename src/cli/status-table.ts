@@ -1,7 +1,7 @@
 // `--status`: the running init's generations and instances as a table.
 import type { OutputStats } from '../log/output.ts';
 import type { WriterStats } from '../log/fd-writer.ts';
-import type { StatusSnapshot } from '../supervise/supervisor.ts';
+import type { StatusSnapshot } from '../control/protocol.ts';
 
 export function formatStatus(status: StatusSnapshot, now: number, output?: OutputStats): string {
   const header = ['GEN', 'SERVICE', 'PID', 'STATE', 'FOR', 'READY FOR', 'RESTARTS', 'LAST STATUS'];

@@ -1,24 +1,14 @@
 // A generation: the instances started together, one per slot (service x COUNT).
-// Generation 1 is the first start; every reload starts the next one beside it.
+// Generation 1 is the first start; every reload starts the next one beside it. A
+// generation holds its slots and hears their instances' events: it decides whether
+// its launch has succeeded, and passes every exit on to the supervisor, which decides
+// what comes next.
 import type { ServiceConfig } from '../config/types.ts';
-import type { Timer } from './clock.ts';
-import type { ProcessEnd, StartFailure } from './instance-lifecycle.ts';
-import { Backoff } from './restart-policy.ts';
-import type { Supervised } from './supervised.ts';
-
-export type GenerationState = 'starting' | 'live' | 'stopping' | 'stopped';
-
-/** One place an instance runs in: `web.2`. Restarts replace the instance, not the slot. */
-export interface Slot {
-  service: ServiceConfig;
-  index: number;
-  instance: Supervised;
-  restarts: number;
-  backoff: Backoff;
-  pendingRestart?: Timer;
-  /** Exited and will not be restarted. */
-  ended: boolean;
-}
+import { deferred, type Deferred } from '../util/deferred.ts';
+import type { Clock } from './clock.ts';
+import { readySinceOf, type ExitedState, type StartFailure } from './instance-lifecycle.ts';
+import { Slot, type SlotEvents } from './slot.ts';
+import type { SpawnInstance, Supervised } from './supervised.ts';
 
 /** A slot of a launch that has not started yet: it has no instance until it does. */
 export interface QueuedSlot {
@@ -28,30 +18,46 @@ export interface QueuedSlot {
 
 export type StartOutcome = { ok: true } | { ok: false; instance: Supervised; failure: StartFailure } | { ok: false; cancelled: true };
 
-export type CreateInstance = (generation: Generation, service: ServiceConfig, index: number) => Supervised;
+export interface GenerationEvents {
+  /** An instance of one of its slots exited, after the generation has taken it into account. */
+  exited(generation: Generation, slot: Slot, state: ExitedState): void;
+}
 
 export class Generation {
-  state: GenerationState = 'starting';
-  readonly slots: Slot[] = [];
-  /** The instances of the last launch() that are started and not ready yet. */
-  private waiting = new Set<Supervised>();
-  /** The slots of the last launch() not started yet, and how many may start at once. */
+  private readonly held: Slot[] = [];
+  private stopRequested = false;
+  /** The slots of the running launch() whose instance is started and not ready yet. */
+  private waiting = new Set<Slot>();
+  /** The slots of the running launch() not started yet, and how many may start at once. */
   private queue: QueuedSlot[] = [];
   private parallel = Infinity;
-  private settleLaunch: ((outcome: StartOutcome) => void) | undefined;
+  private launched: Deferred<StartOutcome> | undefined;
+  private readonly slotEvents: SlotEvents = {
+    ready: (slot) => this.slotReady(slot),
+    startFailed: (slot, failure) => this.slotFailedToStart(slot, failure),
+    exited: (slot, state) => this.slotExited(slot, state),
+  };
 
   constructor(
     readonly number: number,
-    private readonly create: CreateInstance,
     readonly startedAt: number,
+    private readonly spawn: SpawnInstance,
+    private readonly clock: Clock,
+    private readonly events: GenerationEvents,
   ) {}
 
-  get instances(): Supervised[] {
-    return this.slots.map((slot) => slot.instance);
+  get slots(): readonly Slot[] {
+    return this.held;
   }
 
-  slotOf(instance: Supervised): Slot | undefined {
-    return this.slots.find((slot) => slot.instance === instance);
+  /** Slots of the running launch() that wait for a free place to start. */
+  get queued(): readonly QueuedSlot[] {
+    return this.queue;
+  }
+
+  /** stop() was called: the generation is on its way out. */
+  get stopping(): boolean {
+    return this.stopRequested;
   }
 
   /**
@@ -60,106 +66,114 @@ export class Generation {
    * will not be, and then starts no more.
    */
   launch(services: readonly ServiceConfig[], parallel = Infinity): Promise<StartOutcome> {
-    const outcome = new Promise<StartOutcome>((resolve) => (this.settleLaunch = resolve));
+    const launched = (this.launched = deferred<StartOutcome>());
     this.waiting = new Set();
     this.queue = services.flatMap((service) => Array.from({ length: service.count }, (_, i) => ({ service, index: i + 1 })));
     this.parallel = parallel;
     if (this.queue.length === 0) this.settle({ ok: true });
     else this.startQueued();
-    return outcome;
+    return launched.promise;
   }
 
-  /** Slots of the running launch() that wait for a free place to start. */
-  get queued(): readonly QueuedSlot[] {
-    return this.queue;
+  /** Gives running slots to the generation that replaces this one (services whose reload only signals them). */
+  handOver(slots: readonly Slot[], to: Generation): void {
+    for (const slot of slots) {
+      const at = this.held.indexOf(slot);
+      if (at === -1) continue; // not held here: not this generation's to give
+      this.held.splice(at, 1);
+      to.take(slot);
+    }
   }
 
-  /** Takes over running slots from another generation (services whose reload only signals them). */
-  adopt(slots: readonly Slot[]): void {
-    this.slots.push(...slots);
+  /** The supervisor's decision for a slot whose instance exited by itself: restart it after its backoff (returned). */
+  restartLater(slot: Slot): number {
+    return slot.restartLater();
   }
 
-  /** Gives up slots, for instance to a generation that adopts them. */
-  release(slots: readonly Slot[]): void {
-    for (const slot of slots) this.slots.splice(this.slots.indexOf(slot), 1);
+  /** The supervisor's decision for a slot whose instance exited by itself: it stays down. */
+  end(slot: Slot): void {
+    slot.end();
   }
 
-  instanceReady(instance: Supervised): void {
-    if (!this.waiting.delete(instance)) return;
+  /** Starts slots again that were stopped (singletons a failed reload had stopped). */
+  reopen(slots: readonly Slot[]): void {
+    for (const slot of slots) if (this.held.includes(slot)) slot.restartNow();
+  }
+
+  /** Stops every slot in parallel; resolves when their processes are gone and their output written. */
+  stop(): Promise<void> {
+    this.stopRequested = true;
+    this.settle({ ok: false, cancelled: true });
+    return this.stopSlots(this.held);
+  }
+
+  /** Stops the given slots only (singletons that must not run twice during a reload). */
+  async stopSlots(slots: readonly Slot[]): Promise<void> {
+    const mine = slots.filter((slot) => this.held.includes(slot));
+    for (const slot of mine) slot.stop();
+    await Promise.all(mine.map((slot) => slot.instance.done));
+  }
+
+  kill(): void {
+    for (const slot of this.held) slot.kill();
+  }
+
+  forward(signal: NodeJS.Signals): void {
+    for (const slot of this.held) slot.instance.forward(signal);
+  }
+
+  /** Every slot has a ready instance: what --health reports for the live generation. */
+  get healthy(): boolean {
+    return this.held.length > 0 && this.held.every((slot) => slot.instance.state.phase === 'ready');
+  }
+
+  /** No instance is running and none will be restarted. */
+  get finished(): boolean {
+    return this.held.every((slot) => slot.ended && slot.instance.state.phase === 'exited');
+  }
+
+  private take(slot: Slot): void {
+    this.held.push(slot);
+    slot.moveTo(this.number, this.slotEvents);
+  }
+
+  private slotReady(slot: Slot): void {
+    if (!this.waiting.delete(slot)) return;
     if (this.waiting.size === 0 && this.queue.length === 0) this.settle({ ok: true });
     else this.startQueued();
   }
 
-  instanceFailedToStart(instance: Supervised, failure: StartFailure): void {
-    if (this.waiting.has(instance)) this.settle({ ok: false, instance, failure });
+  private slotFailedToStart(slot: Slot, failure: StartFailure): void {
+    if (this.waiting.has(slot)) this.settle({ ok: false, instance: slot.instance, failure });
   }
 
   /**
    * A launch is complete only when all its instances are ready at the same time:
    * one that was ready and exits while the others still start fails it too.
    */
-  instanceExited(instance: Supervised, end: ProcessEnd): void {
-    if (this.settleLaunch !== undefined && instance.readySince !== undefined && this.slotOf(instance) !== undefined && !this.waiting.has(instance)) {
-      this.settle({ ok: false, instance, failure: { kind: 'crashed', end } });
+  private slotExited(slot: Slot, state: ExitedState): void {
+    if (this.launched !== undefined && readySinceOf(state) !== undefined && !this.waiting.has(slot)) {
+      this.settle({ ok: false, instance: slot.instance, failure: { kind: 'crashed', end: state.end } });
     }
-  }
-
-  /** Replaces the slot's instance with a fresh one (a restart). */
-  restart(slot: Slot): Supervised {
-    slot.pendingRestart = undefined;
-    slot.restarts += 1;
-    slot.instance = this.create(this, slot.service, slot.index);
-    slot.instance.start();
-    return slot.instance;
-  }
-
-  /** Stops the given slots (all by default) in parallel; resolves when their processes are gone and their output written. */
-  async stop(slots: readonly Slot[] = this.slots): Promise<void> {
-    const all = slots === this.slots;
-    if (all) {
-      this.state = 'stopping';
-      this.settle({ ok: false, cancelled: true });
-    }
-    for (const slot of slots) {
-      slot.pendingRestart?.cancel();
-      slot.pendingRestart = undefined;
-      slot.ended = true;
-      slot.instance.stop();
-    }
-    await Promise.all(slots.map((slot) => slot.instance.done));
-    if (all) this.state = 'stopped';
-  }
-
-  kill(): void {
-    for (const slot of this.slots) slot.instance.kill();
-  }
-
-  /** Every slot has a ready instance: what --health reports for the live generation. */
-  get healthy(): boolean {
-    return this.slots.length > 0 && this.slots.every((slot) => slot.instance.state.phase === 'ready');
-  }
-
-  /** No instance is running and none will be restarted. */
-  get finished(): boolean {
-    return this.slots.every((slot) => slot.ended && slot.instance.state.phase === 'exited');
+    this.events.exited(this, slot, state);
   }
 
   private startQueued(): void {
-    while (this.waiting.size < this.parallel && this.settleLaunch !== undefined) {
+    while (this.waiting.size < this.parallel && this.launched !== undefined) {
       const next = this.queue.shift();
       if (next === undefined) return;
-      const slot: Slot = { ...next, instance: this.create(this, next.service, next.index), restarts: 0, backoff: new Backoff(), ended: false };
-      this.slots.push(slot);
-      this.waiting.add(slot.instance);
-      slot.instance.start();
+      const slot = new Slot(next.service, next.index, this.number, this.slotEvents, this.spawn, this.clock);
+      this.held.push(slot);
+      this.waiting.add(slot);
+      slot.start();
     }
   }
 
   private settle(outcome: StartOutcome): void {
-    const settle = this.settleLaunch;
-    this.settleLaunch = undefined;
+    const launched = this.launched;
+    this.launched = undefined;
     this.waiting.clear();
     this.queue = [];
-    settle?.(outcome);
+    launched?.resolve(outcome);
   }
 }

@@ -2,6 +2,11 @@
 // -> exited, with the two timers that bound it (ready timeout, stop timeout).
 // It knows nothing of processes: the Instance feeds it events and carries out
 // the actions it asks for, which keeps it testable with a fake clock.
+//
+// The order of its events is part of its contract: `ready` or `startFailed` (at most
+// one of the two, once), then `exited`, last and once. When a start fails because the
+// process exited, the state is already `exited` when `startFailed` fires, so that a
+// listener that stops the instance in answer does not signal a process that is gone.
 import type { Clock, Timer } from './clock.ts';
 
 export interface ProcessEnd {
@@ -16,13 +21,20 @@ export type StartFailure =
   | { kind: 'timeout'; afterMs: number }
   | { kind: 'spawn-error'; message: string };
 
+/** `readySince`: when it became ready, if it ever did (kept once it stops, for the restart backoff). */
 export type InstanceState =
   | { phase: 'starting'; since: number }
-  | { phase: 'ready'; since: number; startedAt: number }
-  | { phase: 'stopping'; since: number; wasReady: boolean; killed: boolean; failure?: StartFailure }
-  | { phase: 'exited'; since: number; wasReady: boolean; stopRequested: boolean; end: ProcessEnd; failure?: StartFailure };
+  | { phase: 'ready'; since: number }
+  | { phase: 'stopping'; since: number; readySince?: number; killed: boolean; failure?: StartFailure }
+  | { phase: 'exited'; since: number; readySince?: number; stopRequested: boolean; end: ProcessEnd; failure?: StartFailure };
 
-export type InstancePhase = InstanceState['phase'];
+export type ExitedState = Extract<InstanceState, { phase: 'exited' }>;
+
+/** When the instance became ready; undefined if it never was. */
+export function readySinceOf(state: InstanceState): number | undefined {
+  if (state.phase === 'ready') return state.since;
+  return state.phase === 'starting' ? undefined : state.readySince;
+}
 
 export interface LifecycleActions {
   /** Ask the instance to stop (its STOP_SIGNAL). */
@@ -35,8 +47,8 @@ export interface LifecycleListener {
   ready?(): void;
   /** The instance will not become ready: it exited, timed out or could not be spawned. Once at most. */
   startFailed?(failure: StartFailure): void;
-  /** The process is gone; `state` is the final one. */
-  exited?(state: Extract<InstanceState, { phase: 'exited' }>): void;
+  /** The process is gone; `state` is the final one. Always the last event. */
+  exited?(state: ExitedState): void;
   /** SIGKILL had to be sent after the stop timeout. */
   killedAfterTimeout?(): void;
 }
@@ -67,21 +79,20 @@ export class InstanceLifecycle {
   ready(): void {
     if (this.current.phase !== 'starting') return;
     this.readyTimer?.cancel();
-    const now = this.options.clock.now();
-    this.current = { phase: 'ready', since: now, startedAt: this.current.since };
+    this.current = { phase: 'ready', since: this.options.clock.now() };
     this.options.listener.ready?.();
   }
 
   /** Ask the instance to stop: STOP_SIGNAL now, SIGKILL to its group after the stop timeout. */
   stop(): void {
     if (this.current.phase !== 'starting' && this.current.phase !== 'ready') return;
-    this.beginStopping(this.current.phase === 'ready');
+    this.beginStopping(readySinceOf(this.current));
   }
 
   /** Skip the grace period (a second SIGTERM to the init). */
   kill(): void {
     if (this.current.phase === 'exited') return;
-    if (this.current.phase !== 'stopping') this.beginStopping(this.current.phase === 'ready', undefined, false);
+    if (this.current.phase !== 'stopping') this.beginStopping(readySinceOf(this.current), undefined, false);
     if (this.current.phase === 'stopping' && !this.current.killed) {
       this.killTimer?.cancel();
       this.current = { ...this.current, killed: true };
@@ -92,49 +103,46 @@ export class InstanceLifecycle {
   /** The spawn itself failed: there is no process to wait for. */
   spawnFailed(message: string): void {
     if (this.current.phase === 'exited') return;
-    const failure: StartFailure = { kind: 'spawn-error', message };
-    this.finish({ exitCode: null, signal: null }, failure);
-    this.options.listener.startFailed?.(failure);
+    this.finish({ exitCode: null, signal: null }, { kind: 'spawn-error', message }, true);
   }
 
   /** The process exited (reported by Node once it reaped it). */
   exited(end: ProcessEnd): void {
     if (this.current.phase === 'exited') return;
     const before = this.current;
-    let failure: StartFailure | undefined;
-    if (before.phase === 'starting') failure = { kind: 'exited', end };
-    if (before.phase === 'stopping') failure = before.failure;
-    this.finish(end, failure);
-    if (before.phase === 'starting' && failure) this.options.listener.startFailed?.(failure);
+    if (before.phase === 'starting') this.finish(end, { kind: 'exited', end }, true);
+    else this.finish(end, before.phase === 'stopping' ? before.failure : undefined, false);
   }
 
-  private finish(end: ProcessEnd, failure: StartFailure | undefined): void {
+  /** `startFails`: the failure is news (the start had not failed before), to be reported ahead of the exit. */
+  private finish(end: ProcessEnd, failure: StartFailure | undefined, startFails: boolean): void {
     this.readyTimer?.cancel();
     this.killTimer?.cancel();
     const before = this.current;
-    const wasReady = before.phase === 'ready' || (before.phase === 'stopping' && before.wasReady);
-    const final = {
-      phase: 'exited' as const,
+    const readySince = readySinceOf(before);
+    const final: ExitedState = {
+      phase: 'exited',
       since: this.options.clock.now(),
-      wasReady,
+      ...(readySince === undefined ? {} : { readySince }),
       stopRequested: before.phase === 'stopping',
       end,
       ...(failure ? { failure } : {}),
     };
     this.current = final;
+    if (startFails && failure) this.options.listener.startFailed?.(failure);
     this.options.listener.exited?.(final);
   }
 
   private readyTimedOut(): void {
     if (this.current.phase !== 'starting') return;
     const failure: StartFailure = { kind: 'timeout', afterMs: this.options.readyTimeoutMs };
-    this.beginStopping(false, failure);
+    this.beginStopping(undefined, failure);
     this.options.listener.startFailed?.(failure);
   }
 
-  private beginStopping(wasReady: boolean, failure?: StartFailure, signal = true): void {
+  private beginStopping(readySince: number | undefined, failure?: StartFailure, signal = true): void {
     this.readyTimer?.cancel();
-    this.current = { phase: 'stopping', since: this.options.clock.now(), wasReady, killed: false, ...(failure ? { failure } : {}) };
+    this.current = { phase: 'stopping', since: this.options.clock.now(), ...(readySince === undefined ? {} : { readySince }), killed: false, ...(failure ? { failure } : {}) };
     if (!signal) return;
     this.options.actions.sendStopSignal();
     this.killTimer = this.options.clock.after(this.options.stopTimeoutMs, () => {

@@ -13,7 +13,7 @@ import { waitForHttp, waitForTcp } from '../readiness/probes.ts';
 import type { Clock } from './clock.ts';
 import { describeEnd } from './describe.ts';
 import { RecordBudget } from './record-budget.ts';
-import { InstanceLifecycle, type InstanceState, type LifecycleListener } from './instance-lifecycle.ts';
+import { InstanceLifecycle, type ExitedState, type InstanceState, type LifecycleListener } from './instance-lifecycle.ts';
 import type { Supervised, SupervisedEvents } from './supervised.ts';
 
 export interface InstanceContext {
@@ -38,9 +38,9 @@ export class Instance implements Supervised {
   readonly log: Logger;
   pid: number | undefined;
   lastStatus: string | undefined;
-  readySince: number | undefined;
   /** Settles once the process is gone and its output fully written (at once if never started). */
   done: Promise<void> = Promise.resolve();
+  private readonly startedAt: number;
   private readonly probe = new AbortController();
   private notifySocket: NotifySocket | undefined;
   private notifyRefusalLogged = false;
@@ -55,17 +55,17 @@ export class Instance implements Supervised {
     private readonly events: SupervisedEvents,
   ) {
     this.log = context.log.child({ service: service.name, instance: index, generation });
+    this.startedAt = context.clock.now();
     this.notifyRecords = new RecordBudget(context.clock, (message, suppressed) => this.logNotify(message, suppressed));
     const listener: LifecycleListener = {
       ready: () => {
-        this.readySince = context.clock.now();
         this.probe.abort();
         this.log.info({ pid: this.pid, ms: context.clock.now() - this.startedAt }, 'ready');
-        this.events.ready?.(this);
+        this.events.ready();
       },
       startFailed: (failure) => {
         this.probe.abort();
-        this.events.startFailed?.(this, failure);
+        this.events.startFailed(failure);
       },
       exited: (state) => {
         this.probe.abort();
@@ -74,13 +74,12 @@ export class Instance implements Supervised {
         this.logExit(state);
         // Its group's id is its pid (setsid, or setpgid in the exec step); the id is not reused while anyone is left in it.
         if (this.pid !== undefined) context.sweepGroup?.(this.pid, service, this.log);
-        this.events.exited?.(this, state);
+        this.events.exited(state);
       },
       killedAfterTimeout: () => {
         this.log.warn({ pid: this.pid, stopTimeoutMs: service.stopTimeoutMs }, `still running ${service.stopTimeoutMs} ms after ${service.stopSignal}: killed its process group`);
       },
     };
-    this.startedAt = context.clock.now();
     this.lifecycle = new InstanceLifecycle({
       readyTimeoutMs: service.readyTimeoutMs,
       stopTimeoutMs: service.stopTimeoutMs,
@@ -92,8 +91,6 @@ export class Instance implements Supervised {
       listener,
     });
   }
-
-  private readonly startedAt: number;
 
   /** Spawns the process. Separate from the constructor so that the owner can register the instance before any event fires. */
   start(): void {
@@ -265,7 +262,7 @@ export class Instance implements Supervised {
     }
   }
 
-  private logExit(state: Extract<InstanceState, { phase: 'exited' }>): void {
+  private logExit(state: ExitedState): void {
     const { end } = state;
     const how = describeEnd(end);
     const fields = { pid: this.pid, exitCode: end.exitCode, signal: end.signal };

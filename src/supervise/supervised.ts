@@ -1,8 +1,8 @@
-// What the supervisor needs of an instance. The real one (instance.ts) runs a
-// process; unit tests give the supervisor fakes driven by a fake clock.
+// What a slot needs of an instance. The real one (instance.ts) runs a process; unit
+// tests give the supervisor fakes driven by a fake clock.
 import type { ServiceConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
-import type { InstanceState, StartFailure } from './instance-lifecycle.ts';
+import type { ExitedState, InstanceState, StartFailure } from './instance-lifecycle.ts';
 
 export interface Supervised {
   readonly service: ServiceConfig;
@@ -11,7 +11,6 @@ export interface Supervised {
   readonly log: Logger;
   readonly pid: number | undefined;
   readonly state: InstanceState;
-  readonly readySince: number | undefined;
   readonly lastStatus: string | undefined;
   readonly name: string;
   /** Settles once the process is gone and its output written. */
@@ -22,10 +21,11 @@ export interface Supervised {
   forward(signal: NodeJS.Signals): void;
 }
 
+/** The lifecycle's events, in its order (instance-lifecycle.ts): `ready` or `startFailed`, then `exited`. */
 export interface SupervisedEvents {
-  ready?(instance: Supervised): void;
-  startFailed?(instance: Supervised, failure: StartFailure): void;
-  exited?(instance: Supervised, state: Extract<InstanceState, { phase: 'exited' }>): void;
+  ready(): void;
+  startFailed(failure: StartFailure): void;
+  exited(state: ExitedState): void;
 }
 
 export type SpawnInstance = (service: ServiceConfig, index: number, generation: number, events: SupervisedEvents) => Supervised;

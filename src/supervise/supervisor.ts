@@ -1,58 +1,30 @@
-// The controller: starts generation 1, restarts instances that exit by themselves,
-// cuts a crash loop short, forwards signals, replaces every process blue-green on
-// a reload, stops everything on request and decides the init's exit code.
+// The controller: starts generation 1, decides what happens when an instance exits by
+// itself (a restart, the end of its slot, or a crash loop that stops everything),
+// forwards signals, replaces every process blue-green on a reload, stops everything on
+// request and decides the init's exit code. Generations hold the slots and carry out
+// its decisions.
+import type { ReloadOutcome, StatusSnapshot } from '../control/protocol.ts';
 import type { ServiceConfig, SupervisorConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { exitCodeOf } from '../pid1/exit-status.ts';
+import { deferred, type Deferred } from '../util/deferred.ts';
 import type { Clock } from './clock.ts';
-import { Generation, type QueuedSlot, type Slot, type StartOutcome } from './generation.ts';
 import { describeEnd, describeFailure } from './describe.ts';
-import type { InstanceState, StartFailure } from './instance-lifecycle.ts';
-import { RestartBudget, shouldRestart, STABLE_AFTER_MS } from './restart-policy.ts';
+import { Generation, type StartOutcome } from './generation.ts';
+import type { ExitedState, StartFailure } from './instance-lifecycle.ts';
+import { RestartBudget, shouldRestart } from './restart-policy.ts';
+import type { Slot } from './slot.ts';
+import { generationStatus } from './status.ts';
 import type { SpawnInstance, Supervised } from './supervised.ts';
 
 export const EXIT_START_FAILED = 1;
 export const EXIT_CRASH_LOOP = 1;
 
-export interface InstanceStatus {
-  service: string;
-  instance: number;
-  generation: number;
-  pid: number | null;
-  /** `queued`: a reload has yet to start it (BATON_RELOAD_PARALLEL). */
-  state: InstanceState['phase'] | 'queued';
-  /** Null while queued. */
-  since: number | null;
-  readySince: number | null;
-  restarts: number;
-  lastStatus: string | null;
-}
-
-export interface GenerationStatus {
-  number: number;
-  state: 'live' | 'starting' | 'stopping';
-  startedAt: number;
-  instances: InstanceStatus[];
-}
-
-export interface StatusSnapshot {
-  pid: number;
-  healthy: boolean;
-  reload: ReloadState['phase'];
-  generations: GenerationStatus[];
-}
-
-export type ReloadOutcome =
-  | { committed: true; generation: number; ms: number }
-  | { committed: false; generation: number; ms: number; reason: string; service: string; instance: number; lastStatus: string | null }
-  | { committed: false; cancelled: true; reason: string };
-
 /** The reload as an explicit state machine: idle -> starting -> committing -> idle, or starting -> rolling-back -> idle. */
-export type ReloadState =
-  | { phase: 'idle' }
-  | { phase: 'starting'; generation: number; since: number }
-  | { phase: 'committing'; generation: number; since: number }
-  | { phase: 'rolling-back'; generation: number; since: number; reason: string };
+export type ReloadState = { phase: 'idle' } | { phase: 'starting' | 'committing' | 'rolling-back'; generation: number };
+
+/** What the supervisor decides when an instance exited by itself. */
+export type ExitDecision = 'restart' | 'end' | 'crash-loop';
 
 export class Supervisor {
   private live: Generation | undefined;
@@ -65,30 +37,27 @@ export class Supervisor {
   private readonly budgets = new Map<string, RestartBudget>();
   private lastGeneration = 0;
   private stopping = false;
-  private stopRequested!: () => void;
-  private readonly stopRequest = new Promise<void>((resolve) => (this.stopRequested = resolve));
-  private finish!: (code: number) => void;
-  private readonly finished = new Promise<number>((resolve) => (this.finish = resolve));
+  private readonly stopRequest = deferred();
+  private readonly finished = deferred<number>();
   private firstFailureCode: number | undefined;
   private reloadState: ReloadState = { phase: 'idle' };
   /** At most one more reload waits behind the running one, however many were asked for. */
-  private queuedReload: { promise: Promise<ReloadOutcome>; resolve: (outcome: ReloadOutcome) => void } | undefined;
+  private queuedReload: Deferred<ReloadOutcome> | undefined;
 
   constructor(
     private readonly config: SupervisorConfig,
     private readonly spawn: SpawnInstance,
     private readonly log: Logger,
     private readonly clock: Clock,
-  ) {
-  }
+  ) {}
 
   /** Runs until everything has stopped; resolves with the init's exit code. */
   async run(): Promise<number> {
-    if (this.stopping) return this.finished; // asked to stop before anything started
+    if (this.stopping) return this.finished.promise; // asked to stop before anything started
     const generation = this.startGeneration();
     const outcome = await this.unlessStopped(generation.launch(this.config.services));
     if (outcome.ok) {
-      this.goLive(generation);
+      this.live = generation;
       this.log.info({ generation: generation.number, ms: this.clock.now() - generation.startedAt }, `generation ${generation.number} is running`);
       this.finishIfAllEnded();
     } else if (!('cancelled' in outcome)) {
@@ -96,7 +65,7 @@ export class Supervisor {
       await this.stopAll();
       return EXIT_START_FAILED;
     }
-    return this.finished;
+    return this.finished.promise;
   }
 
   /** SIGTERM/SIGINT: stop every instance gracefully; a second call kills them. */
@@ -107,12 +76,12 @@ export class Supervisor {
       return;
     }
     this.log.info({ signal }, `${signal}: stopping every instance`);
-    void this.stopAll().then(() => this.finish(0));
+    this.stopAllAndExit(0);
   }
 
   /** Passes a signal on to every running instance. */
   forward(signal: NodeJS.Signals): void {
-    for (const generation of this.generations) for (const instance of generation.instances) instance.forward(signal);
+    for (const generation of this.generations) generation.forward(signal);
   }
 
   /** SIGHUP or `--reload`: a new generation beside the live one, committed once all of it is ready. */
@@ -124,9 +93,7 @@ export class Supervisor {
     }
     if (this.reloadState.phase === 'idle') return this.runReload();
     if (this.queuedReload === undefined) {
-      let resolve!: (outcome: ReloadOutcome) => void;
-      const promise = new Promise<ReloadOutcome>((settle) => (resolve = settle));
-      this.queuedReload = { promise, resolve };
+      this.queuedReload = deferred<ReloadOutcome>();
       this.log.info({ during: this.reloadState.generation }, `reload requested during the reload to generation ${this.reloadState.generation}: it will run next`);
     } else {
       this.log.info('reload requested while one is running and another is queued: coalesced');
@@ -138,21 +105,12 @@ export class Supervisor {
     return this.live !== undefined && this.live.healthy;
   }
 
-  get reloadPhase(): ReloadState['phase'] {
-    return this.reloadState.phase;
-  }
-
   status(): StatusSnapshot {
     return {
       pid: process.pid,
       healthy: this.healthy,
       reload: this.reloadState.phase,
-      generations: [...this.generations].map((generation) => ({
-        number: generation.number,
-        state: generation === this.live ? 'live' : generation.state === 'starting' ? 'starting' : 'stopping',
-        startedAt: generation.startedAt,
-        instances: [...generation.slots.map((slot) => instanceStatus(slot)), ...generation.queued.map((slot) => queuedStatus(slot, generation.number))],
-      })),
+      generations: [...this.generations].map((generation) => generationStatus(generation, generation === this.live ? 'live' : generation.stopping ? 'stopping' : 'starting')),
     };
   }
 
@@ -174,7 +132,7 @@ export class Supervisor {
     const began = this.clock.now();
     const generation = this.startGeneration();
     const number = generation.number;
-    this.reloadState = { phase: 'starting', generation: number, since: began };
+    this.reloadState = { phase: 'starting', generation: number };
     // The live generation keeps serving meanwhile: starting every new process at once would take its CPU.
     const parallel = this.config.globals.reloadParallel;
     const pace = Number.isFinite(parallel) ? `, ${parallel} instance${parallel === 1 ? '' : 's'} at a time` : '';
@@ -188,18 +146,16 @@ export class Supervisor {
     const oldSingletons = old.slots.filter((slot) => slot.service.reload === 'restart');
     if (restartServices.length > 0) {
       this.log.info({ generation: number, services: restartServices.map((s) => s.name) }, `stopping ${restartServices.map((s) => s.name).join(', ')} of generation ${old.number} before starting them in generation ${number} (RELOAD=restart)`);
-      await old.stop(oldSingletons);
+      await old.stopSlots(oldSingletons);
       const restarted = await this.unlessStopped(generation.launch(restartServices, parallel));
       if (!restarted.ok) return this.rollBack(generation, old, restarted, began, oldSingletons);
     }
 
-    this.reloadState = { phase: 'committing', generation: number, since: this.clock.now() };
+    this.reloadState = { phase: 'committing', generation: number };
     const signalled = old.slots.filter((slot) => slot.service.reload === 'signal');
-    old.release(signalled);
-    generation.adopt(signalled);
+    old.handOver(signalled, generation);
     for (const slot of signalled) slot.instance.forward('SIGHUP');
-    old.release(oldSingletons);
-    this.goLive(generation);
+    this.live = generation;
     this.log.info({ generation: number, previous: old.number, ms: this.clock.now() - began }, `generation ${number} is ready: stopping generation ${old.number}`);
     await old.stop();
     this.generations.delete(old);
@@ -212,15 +168,12 @@ export class Supervisor {
     if ('cancelled' in outcome) return { committed: false, cancelled: true, reason: 'the init is stopping' };
     const { instance, failure } = outcome;
     const reason = `${instance.name} ${describeFailure(failure)}`;
-    this.reloadState = { phase: 'rolling-back', generation: generation.number, since: this.clock.now(), reason };
+    this.reloadState = { phase: 'rolling-back', generation: generation.number };
     this.log.error({ ...failureFields(instance, failure), live: old.number }, `reload to generation ${generation.number} failed: ${reason}; rolling back`);
     await generation.stop();
     this.generations.delete(generation);
     // A stopped singleton cannot be un-stopped: it starts again, in the generation that stays live.
-    for (const slot of stoppedSingletons) {
-      slot.ended = false;
-      old.restart(slot);
-    }
+    old.reopen(stoppedSingletons);
     const ms = this.clock.now() - began;
     this.log.warn({ generation: generation.number, live: old.number, ms, reason }, `reload rolled back: generation ${old.number} stays live`);
     return { committed: false, generation: generation.number, ms, reason, service: instance.service.name, instance: instance.index, lastStatus: instance.lastStatus ?? null };
@@ -234,77 +187,55 @@ export class Supervisor {
     this.lastGeneration += 1;
     const number = this.lastGeneration;
     if (number === 1) this.log.info({ generation: number }, `generation ${number} starting`);
-    const generation = new Generation(number, (owner, service, index) => this.createInstance(owner, service, index), this.clock.now());
+    const generation = new Generation(number, this.clock.now(), this.spawn, this.clock, {
+      exited: (owner, slot, state) => this.slotExited(owner, slot, state),
+    });
     this.generations.add(generation);
     return generation;
   }
 
-  private goLive(generation: Generation): void {
-    generation.state = 'live';
-    if (this.live && this.live !== generation) this.live.state = 'stopping';
-    this.live = generation;
-  }
-
-  private createInstance(generation: Generation, service: ServiceConfig, index: number): Supervised {
-    return this.spawn(service, index, generation.number, {
-      ready: (instance) => this.ownerOf(instance)?.instanceReady(instance),
-      startFailed: (instance, failure) => this.ownerOf(instance)?.instanceFailedToStart(instance, failure),
-      exited: (instance, state) => this.instanceExited(instance, state),
-    });
-  }
-
-  /** The generation an instance runs in now: a `signal` service's instances move to each new generation. */
-  private ownerOf(instance: Supervised): Generation | undefined {
-    for (const generation of this.generations) if (generation.slotOf(instance)) return generation;
-    return undefined;
-  }
-
   private unlessStopped(launch: Promise<StartOutcome>): Promise<StartOutcome> {
-    return Promise.race([launch, this.stopRequest.then((): StartOutcome => ({ ok: false, cancelled: true }))]);
+    return Promise.race([launch, this.stopRequest.promise.then((): StartOutcome => ({ ok: false, cancelled: true }))]);
   }
 
-  private instanceExited(instance: Supervised, state: Extract<InstanceState, { phase: 'exited' }>): void {
-    const generation = this.ownerOf(instance);
-    if (generation === undefined) return;
-    generation.instanceExited(instance, state.end);
-    const slot = generation.slotOf(instance);
-    if (slot === undefined || this.stopping || generation !== this.live) return;
+  /** Only exits in the live generation are the supervisor's to decide on: the others are stopping, or their launch has already heard of it. */
+  private slotExited(generation: Generation, slot: Slot, state: ExitedState): void {
+    if (this.stopping || generation !== this.live) return;
     // An instance asked to stop because it was not ready in time failed as surely as one that crashed.
     const byItself = !state.stopRequested || state.failure !== undefined;
     if (!byItself) return;
-
     const failed = state.failure !== undefined && state.failure.kind !== 'exited';
     const code = failed ? 1 : exitCodeOf({ exitCode: state.end.exitCode ?? undefined, signal: state.end.signal ?? undefined });
     if (code !== 0) this.firstFailureCode ??= code;
 
-    if (!shouldRestart(instance.service.restart, state.end, failed)) {
-      slot.ended = true;
-      instance.log.info({ pid: instance.pid }, `not restarted (RESTART=${instance.service.restart})`);
+    const { instance } = slot;
+    const decision = this.decide(slot, state, failed);
+    if (decision === 'end') {
+      generation.end(slot);
+      instance.log.info({ pid: instance.pid }, `not restarted (RESTART=${slot.service.restart})`);
       this.finishIfAllEnded();
-      return;
-    }
-    const budget = this.budgetOf(instance);
-    if (!budget.spend(this.clock.now())) {
+    } else if (decision === 'crash-loop') {
       this.log.fatal(
-        { service: instance.service.name, instance: instance.index, restarts: budget.recent, maxRestarts: this.config.globals.maxRestarts },
-        `${instance.name} restarted more than ${this.config.globals.maxRestarts} times within a minute: stopping everything so that the container's restart policy takes over`,
+        { service: slot.service.name, instance: slot.index, restarts: this.budgetOf(slot).recent, maxRestarts: this.config.globals.maxRestarts },
+        `${slot.name} restarted more than ${this.config.globals.maxRestarts} times within a minute: stopping everything so that the container's restart policy takes over`,
       );
       this.firstFailureCode = EXIT_CRASH_LOOP;
-      void this.stopAll().then(() => this.finish(EXIT_CRASH_LOOP));
-      return;
+      this.stopAllAndExit(EXIT_CRASH_LOOP);
+    } else {
+      const delay = generation.restartLater(slot);
+      instance.log.warn({ pid: instance.pid, delayMs: delay, reason: state.failure ? describeFailure(state.failure) : describeEnd(state.end) }, `restarting in ${delay} ms`);
     }
-    if (instance.readySince !== undefined && this.clock.now() - instance.readySince >= STABLE_AFTER_MS) slot.backoff.reset();
-    const delay = slot.backoff.next();
-    instance.log.warn({ pid: instance.pid, delayMs: delay, reason: state.failure ? describeFailure(state.failure) : describeEnd(state.end) }, `restarting in ${delay} ms`);
-    slot.pendingRestart = this.clock.after(delay, () => {
-      if (this.stopping || this.ownerOf(slot.instance) === undefined) return;
-      generation.restart(slot);
-    });
   }
 
-  private budgetOf(instance: Supervised): RestartBudget {
-    let budget = this.budgets.get(instance.name);
-    if (budget === undefined) this.budgets.set(instance.name, (budget = new RestartBudget(this.config.globals.maxRestarts)));
+  /** RESTART= says whether the slot comes back; its crash-loop budget says whether that is one time too many. */
+  private decide(slot: Slot, state: ExitedState, failed: boolean): ExitDecision {
+    if (!shouldRestart(slot.service.restart, state.end, failed)) return 'end';
+    return this.budgetOf(slot).spend(this.clock.now()) ? 'restart' : 'crash-loop';
+  }
+
+  private budgetOf(slot: Slot): RestartBudget {
+    let budget = this.budgets.get(slot.name);
+    if (budget === undefined) this.budgets.set(slot.name, (budget = new RestartBudget(this.config.globals.maxRestarts)));
     return budget;
   }
 
@@ -312,35 +243,20 @@ export class Supervisor {
     if (this.stopping || !this.live?.finished) return;
     const code = this.firstFailureCode ?? 0;
     this.log.info({ exitCode: code }, `every instance has exited and none is to be restarted: exiting ${code}`);
-    void this.stopAll().then(() => this.finish(code));
+    this.stopAllAndExit(code);
+  }
+
+  private stopAllAndExit(code: number): void {
+    void this.stopAll().then(() => this.finished.resolve(code));
   }
 
   private async stopAll(): Promise<void> {
     this.stopping = true;
-    this.stopRequested();
+    this.stopRequest.resolve();
     await Promise.all([...this.generations].map((generation) => generation.stop()));
   }
 }
 
 function failureFields(instance: Supervised, failure: StartFailure): Record<string, unknown> {
   return { service: instance.service.name, instance: instance.index, generation: instance.generation, reason: describeFailure(failure), lastStatus: instance.lastStatus };
-}
-
-function queuedStatus(slot: QueuedSlot, generation: number): InstanceStatus {
-  return { service: slot.service.name, instance: slot.index, generation, pid: null, state: 'queued', since: null, readySince: null, restarts: 0, lastStatus: null };
-}
-
-function instanceStatus(slot: Slot): InstanceStatus {
-  const instance = slot.instance;
-  return {
-    service: slot.service.name,
-    instance: slot.index,
-    generation: instance.generation,
-    pid: instance.pid ?? null,
-    state: instance.state.phase,
-    since: instance.state.since,
-    readySince: instance.state.phase === 'ready' ? (instance.readySince ?? null) : null,
-    restarts: slot.restarts,
-    lastStatus: instance.lastStatus ?? null,
-  };
 }

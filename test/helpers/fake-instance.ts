@@ -11,7 +11,6 @@ export const silentLog = pino({ level: 'silent' });
 export class FakeInstance implements Supervised {
   readonly log = silentLog;
   pid: number | undefined;
-  readySince: number | undefined;
   lastStatus: string | undefined;
   readonly lifecycle: InstanceLifecycle;
   readonly done: Promise<void>;
@@ -46,14 +45,13 @@ export class FakeInstance implements Supervised {
       },
       listener: {
         ready: () => {
-          this.readySince = clock.now();
           this.journal.push(`ready ${this.name}@${this.generation}`);
-          this.events.ready?.(this);
+          this.events.ready();
         },
-        startFailed: (failure) => this.events.startFailed?.(this, failure),
+        startFailed: (failure) => this.events.startFailed(failure),
         exited: (state) => {
           this.journal.push(`exited ${this.name}@${this.generation}`);
-          this.events.exited?.(this, state);
+          this.events.exited(state);
           this.resolveDone();
         },
       },

@@ -20,10 +20,10 @@ function setup(readyTimeoutMs = 1000, stopTimeoutMs = 500) {
     listener: {
       ready: () => events.push('ready'),
       startFailed: (failure) => {
-        events.push(`start-failed:${failure.kind}`);
+        events.push(`start-failed:${failure.kind}:while-${lifecycle.state.phase}`);
         failures.push(failure);
       },
-      exited: (state) => events.push(`exited:${state.wasReady ? 'was-ready' : 'never-ready'}:${state.stopRequested ? 'stopped' : 'by-itself'}`),
+      exited: (state) => events.push(`exited:${state.readySince !== undefined ? 'was-ready' : 'never-ready'}:${state.stopRequested ? 'stopped' : 'by-itself'}`),
       killedAfterTimeout: () => events.push('killed-after-timeout'),
     },
   });
@@ -61,7 +61,7 @@ test('not ready within the ready timeout: start fails, the instance is stopped, 
   clock.advance(500);
   assert.deepEqual(actions, ['stop-signal', 'kill-group']);
   lifecycle.exited({ exitCode: null, signal: 'SIGKILL' });
-  assert.deepEqual(events, ['start-failed:timeout', 'killed-after-timeout', 'exited:never-ready:stopped']);
+  assert.deepEqual(events, ['start-failed:timeout:while-stopping', 'killed-after-timeout', 'exited:never-ready:stopped']);
   const state: InstanceState = lifecycle.state;
   assert.equal(state.phase === 'exited' && state.failure?.kind, 'timeout');
 });
@@ -71,7 +71,7 @@ test('exiting before ready is a failed start, reported once', () => {
   lifecycle.exited({ exitCode: 3, signal: null });
   lifecycle.exited({ exitCode: 3, signal: null });
   assert.deepEqual(failures, [{ kind: 'exited', end: { exitCode: 3, signal: null } }]);
-  assert.deepEqual(events, ['exited:never-ready:by-itself', 'start-failed:exited']);
+  assert.deepEqual(events, ['start-failed:exited:while-exited', 'exited:never-ready:by-itself'], 'the failed start comes first, and sees the final state');
 });
 
 test('a crash after ready is an exit by itself, not a failed start', () => {
@@ -80,6 +80,8 @@ test('a crash after ready is an exit by itself, not a failed start', () => {
   clock.advance(50);
   lifecycle.exited({ exitCode: 1, signal: null });
   assert.deepEqual(events, ['ready', 'exited:was-ready:by-itself']);
+  const state = lifecycle.state;
+  assert.equal(state.phase === 'exited' && state.readySince, 0, 'the exit keeps when it became ready');
 });
 
 test('a polite instance exits before the stop timeout and is never killed', () => {
@@ -116,6 +118,6 @@ test('a spawn error is a failed start with no process to wait for', () => {
   const { events, lifecycle, clock } = setup();
   lifecycle.spawnFailed('spawn nope ENOENT');
   assert.equal(phaseOf(lifecycle), 'exited');
-  assert.deepEqual(events, ['exited:never-ready:by-itself', 'start-failed:spawn-error']);
+  assert.deepEqual(events, ['start-failed:spawn-error:while-exited', 'exited:never-ready:by-itself']);
   assert.equal(clock.pending, 0);
 });

@@ -1,15 +1,165 @@
-// The reload state machine (idle -> starting -> committing | rolling-back -> idle),
-// on fake instances and a fake clock: the order of events, rollbacks, coalescing.
+// The Supervisor on fake instances and a fake clock: restarts and their backoff, the
+// decisions on an exit (restart, end, crash loop), and the reload state machine
+// (idle -> starting -> committing | rolling-back -> idle): the order of events, rollbacks, coalescing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serviceConfig, settle, startLive } from '../helpers/fake-supervisor.ts';
+import { FIRST_RETRY_MS, STABLE_AFTER_MS } from '../../../src/supervise/restart-policy.ts';
+import { serviceConfig, settle, startLive } from '../../helpers/fake-supervisor.ts';
+
+/** Crashes the newest instance of generation 1 and returns how long its replacement took to start. */
+async function crashAndTimeRestart(world: Awaited<ReturnType<typeof startLive>>): Promise<number> {
+  const { of, clock } = world;
+  const before = of(1).length;
+  of(1).at(-1)?.exit(1);
+  await settle();
+  const crashedAt = clock.now();
+  for (let waited = 0; of(1).length === before; waited += 50) {
+    assert.ok(waited < 60_000, 'no restart within a minute');
+    clock.advance(50);
+    await settle();
+  }
+  return clock.now() - crashedAt;
+}
+
+test('the backoff doubles while an instance keeps crashing soon after it is ready', async () => {
+  const world = await startLive([serviceConfig('web')]);
+  const delays: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    delays.push(await crashAndTimeRestart(world));
+    world.of(1).at(-1)?.ready();
+    await settle();
+  }
+  assert.deepEqual(delays, [FIRST_RETRY_MS, 2 * FIRST_RETRY_MS, 4 * FIRST_RETRY_MS]);
+});
+
+test('an instance that stayed ready STABLE_AFTER_MS starts the backoff afresh; one ready a moment less does not', async () => {
+  const world = await startLive([serviceConfig('web')]);
+  assert.equal(await crashAndTimeRestart(world), FIRST_RETRY_MS);
+  world.of(1).at(-1)?.ready();
+  await settle();
+  world.clock.advance(STABLE_AFTER_MS - 1);
+  assert.equal(await crashAndTimeRestart(world), 2 * FIRST_RETRY_MS, 'not yet stable: the backoff goes on');
+  world.of(1).at(-1)?.ready();
+  await settle();
+  world.clock.advance(STABLE_AFTER_MS);
+  assert.equal(await crashAndTimeRestart(world), FIRST_RETRY_MS, 'stable: back to the first delay');
+});
+
+// What the supervisor decides when an instance of the live generation exits by itself:
+// a restart, the end of its slot, or a crash loop that stops everything.
+
+/** Crashes the newest instance of `name` in generation 1 with `code`, and lets the restart timer run. */
+async function crash(world: Awaited<ReturnType<typeof startLive>>, name: string, code: number | null, signal: NodeJS.Signals | null = null): Promise<void> {
+  const instance = [...world.of(1)].reverse().find((i) => i.name === name);
+  assert.ok(instance, name);
+  instance.exit(code, signal);
+  await settle();
+}
+
+test('RESTART=on-failure: a failure comes back, a clean exit ends the slot, and the init exits 0 once every slot has ended', async () => {
+  const world = await startLive([serviceConfig('job', { restart: 'on-failure' })]);
+  await crash(world, 'job.1', 2);
+  world.clock.advance(FIRST_RETRY_MS);
+  await settle();
+  assert.equal(world.of(1).length, 2, 'exit 2 is restarted');
+  world.of(1)[1]?.ready();
+  await crash(world, 'job.1', 0);
+  world.clock.advance(60_000);
+  await settle();
+  assert.equal(world.of(1).length, 2, 'exit 0 is not');
+  assert.equal(await world.running, 2, 'the first failure is the exit code');
+});
+
+test('RESTART=never: the slot ends at its first exit, and that exit decides the code', async () => {
+  const world = await startLive([serviceConfig('once', { restart: 'never' })]);
+  await crash(world, 'once.1', null, 'SIGKILL');
+  world.clock.advance(60_000);
+  assert.equal(world.of(1).length, 1);
+  assert.equal(await world.running, 137);
+});
+
+test('RESTART=always: even a clean exit comes back', async () => {
+  const world = await startLive([serviceConfig('web')]);
+  await crash(world, 'web.1', 0);
+  world.clock.advance(FIRST_RETRY_MS);
+  await settle();
+  assert.deepEqual(world.journal.filter((e) => e.startsWith('start')), ['start web.1@1', 'start web.1@1']);
+  assert.equal(world.supervisor.status().generations[0]?.instances[0]?.restarts, 1);
+});
+
+test('one restart more than BATON_MAX_RESTARTS within a minute is a crash loop: everything stops and the init exits 1', async () => {
+  const world = await startLive([serviceConfig('web'), serviceConfig('jobs')]);
+  for (let i = 0; i < 5; i++) {
+    await crash(world, 'web.1', 1);
+    world.clock.advance(10_000);
+    await settle();
+  }
+  assert.equal(world.of(1).filter((i) => i.name === 'web.1').length, 6, 'five restarts are within the budget');
+  await crash(world, 'web.1', 1);
+  assert.equal(await world.running, 1);
+  assert.ok(world.journal.includes('stop jobs.1@1'), 'the steady service is stopped too');
+  world.clock.advance(60_000);
+  assert.equal(world.of(1).filter((i) => i.name === 'web.1').length, 6, 'and the crashed one is not started again');
+});
+
+test('restarts older than a minute leave the budget', async () => {
+  const world = await startLive([serviceConfig('web')]);
+  for (let i = 0; i < 8; i++) {
+    await crash(world, 'web.1', 1);
+    world.clock.advance(FIRST_RETRY_MS);
+    await settle();
+    world.of(1).at(-1)?.ready();
+    world.clock.advance(20_000);
+    await settle();
+  }
+  assert.equal(world.of(1).length, 9, 'one crash every 20 s is three a minute: restarted every time');
+  assert.equal(world.supervisor.healthy, true);
+  assert.equal(world.supervisor.status().generations[0]?.instances[0]?.restarts, 8);
+});
+
+test('the budget is per slot: one crash of each of six instances is six restarts, not a crash loop', async () => {
+  const world = await startLive([serviceConfig('web', { count: 8 })]);
+  for (let index = 1; index <= 6; index++) await crash(world, `web.${index}`, 1);
+  world.clock.advance(FIRST_RETRY_MS);
+  await settle();
+  assert.equal(world.of(1).length, 14, 'all six came back');
+});
+
+test('a restarted instance that is not ready in time failed, whatever its exit code: RESTART=on-failure restarts it', async () => {
+  const world = await startLive([serviceConfig('web', { restart: 'on-failure' }), serviceConfig('jobs', { restart: 'never' })]);
+  await crash(world, 'web.1', 1);
+  world.clock.advance(FIRST_RETRY_MS);
+  await settle();
+  world.clock.advance(1000);
+  await settle();
+  assert.ok(world.journal.includes('stop web.1@1'), 'the ready timeout stops it (and it exits 0 when asked)');
+  world.clock.advance(2 * FIRST_RETRY_MS);
+  await settle();
+  assert.equal(world.of(1).filter((i) => i.name === 'web.1').length, 3, 'and it is tried again');
+  world.supervisor.shutdown('SIGTERM');
+  assert.equal(await world.running, 0, 'a shutdown on request exits 0 whatever failed before');
+});
+
+test('exits while everything stops are not restarted', async () => {
+  const world = await startLive([serviceConfig('web')]);
+  const first = world.of(1)[0];
+  assert.ok(first);
+  first.exitOnStop = false;
+  world.supervisor.shutdown('SIGTERM');
+  first.exit(1);
+  assert.equal(await world.running, 0);
+  world.clock.advance(60_000);
+  assert.equal(world.of(1).length, 1);
+});
+
+// The reload.
 
 test('reload: every new instance is ready before any old one is stopped, then commit', async () => {
   const { supervisor, of, journal } = await startLive([serviceConfig('web', { count: 2 }), serviceConfig('jobs')]);
   journal.length = 0;
   const outcome = supervisor.reload();
   await settle();
-  assert.equal(supervisor.reloadPhase, 'starting');
+  assert.equal(supervisor.status().reload, 'starting');
   assert.equal(of(2).length, 3);
   const [first, second, third] = of(2);
   first?.ready();
@@ -25,7 +175,7 @@ test('reload: every new instance is ready before any old one is stopped, then co
   const firstStop = journal.findIndex((e) => e.startsWith('stop'));
   assert.ok(firstStop > lastReady);
   assert.deepEqual(journal.filter((e) => e.startsWith('stop')).sort(), ['stop jobs.1@1', 'stop web.1@1', 'stop web.2@1']);
-  assert.equal(supervisor.reloadPhase, 'idle');
+  assert.equal(supervisor.status().reload, 'idle');
   assert.deepEqual(supervisor.status().generations.map((g) => [g.number, g.state]), [[2, 'live']]);
 });
 
@@ -37,14 +187,14 @@ test('reload: a new instance not ready within READY_TIMEOUT rolls back; the old 
   of(2)[0]?.ready();
   clock.advance(999);
   await settle();
-  assert.equal(supervisor.reloadPhase, 'starting');
+  assert.equal(supervisor.status().reload, 'starting');
   clock.advance(1);
   await settle();
   const result = await outcome;
   assert.equal(result.committed, false);
   assert.ok('reason' in result && /web\.2 not ready within 1000 ms/.test(result.reason));
   assert.deepEqual(journal.filter((e) => e.startsWith('stop')).sort(), ['stop web.1@2', 'stop web.2@2']);
-  assert.equal(supervisor.reloadPhase, 'idle');
+  assert.equal(supervisor.status().reload, 'idle');
   assert.deepEqual(supervisor.status().generations.map((g) => [g.number, g.state]), [[1, 'live']]);
   assert.equal(supervisor.healthy, true);
 });
@@ -192,4 +342,19 @@ test('BATON_RELOAD_PARALLEL=1: SIGTERM while instances are queued stops what run
   assert.equal(await running, 0);
   assert.equal(of(2).length, 1);
   assert.ok([...of(1), ...of(2)].every((i) => i.state.phase === 'exited'));
+});
+
+test('reload: a RELOAD=signal instance waiting to be restarted when the reload commits comes back in the new generation', async () => {
+  const { supervisor, of, journal, clock } = await startLive([serviceConfig('web'), serviceConfig('sig', { reload: 'signal' })]);
+  of(1).find((i) => i.name === 'sig.1')?.exit(1);
+  await settle();
+  const outcome = supervisor.reload();
+  await settle();
+  of(2).find((i) => i.name === 'web.1')?.ready();
+  assert.equal((await outcome).committed, true);
+  clock.advance(1000);
+  await settle();
+  assert.ok(journal.includes('start sig.1@2'), `the restart carries the live generation's number: ${journal.filter((e) => e.includes('sig')).join(', ')}`);
+  assert.equal(journal.filter((e) => e === 'start sig.1@1').length, 1, 'and not the number of the generation it exited in');
+  assert.deepEqual(supervisor.status().generations.map((g) => [g.number, g.instances.map((i) => `${i.service}@${i.generation}`)]), [[2, ['web@2', 'sig@2']]]);
 });
