@@ -2,7 +2,7 @@
 import { EnvError, makeExactValidator, makeValidator } from 'envalid';
 import { statSync, type Stats } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { parseSignal, STOP_SIGNALS } from '../pid1/signals.ts';
+import { parseSignal, STOP_SIGNALS } from '../pid1/signal-names.ts';
 import { parseCommand } from './command.ts';
 import { parseListen, parseReadiness } from './endpoints.ts';
 import type { Listen, Readiness, RunAs } from './types.ts';

@@ -1,21 +1,9 @@
-// Which signals an init forwards, and how users may name them.
+// How users and the kernel name signals: names and numbers, and which ones can ask a
+// process to stop. A table with no imports of the project, so that configuration, the
+// command line and pid1 all read it without depending on how signals are handled.
 import { constants } from 'node:os';
 
 type SignalName = NodeJS.Signals;
-
-/**
- * Every signal the init can catch and pass on, as tini does: not SIGCHLD (the init's own),
- * not the synchronous ones (SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS),
- * not SIGTTIN/SIGTTOU, and SIGKILL/SIGSTOP cannot be caught. Node cannot install
- * handlers for the real-time signals, so those are not forwarded (see the README).
- */
-const CANDIDATES: SignalName[] = [
-  'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM',
-  'SIGSTKFLT', 'SIGCONT', 'SIGTSTP', 'SIGURG', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM', 'SIGPROF',
-  'SIGWINCH', 'SIGIO', 'SIGPWR',
-];
-
-export const FORWARDABLE_SIGNALS: readonly SignalName[] = CANDIDATES.filter((name) => name in constants.signals);
 
 const NUMBERS = constants.signals as Record<string, number>;
 
@@ -31,7 +19,7 @@ export const STOP_SIGNALS: readonly SignalName[] = (
     'SIGSEGV', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGSTKFLT', 'SIGXCPU', 'SIGXFSZ', 'SIGVTALRM',
     'SIGPROF', 'SIGIO', 'SIGPWR', 'SIGSYS',
   ] as SignalName[]
-).filter((name) => name in constants.signals);
+).filter((name) => name in NUMBERS);
 
 /** Accepts `TERM`, `SIGTERM`, `sigterm` or `15`; returns the canonical name, or undefined. */
 export function parseSignal(text: string): SignalName | undefined {
@@ -52,16 +40,4 @@ export function signalName(number: number): SignalName | undefined {
   // SIGIOT/SIGABRT and SIGPOLL/SIGIO share numbers: the first listed is the usual name.
   for (const [name, value] of Object.entries(NUMBERS)) if (value === number) return name as SignalName;
   return undefined;
-}
-
-/** Calls `onSignal` for every forwardable signal the init receives; returns the function that stops listening. */
-export function onForwardableSignals(onSignal: (signal: SignalName) => void, only: readonly SignalName[] = FORWARDABLE_SIGNALS): () => void {
-  const listeners = only.map((signal) => {
-    const listener = (): void => onSignal(signal);
-    process.on(signal, listener);
-    return [signal, listener] as const;
-  });
-  return () => {
-    for (const [signal, listener] of listeners) process.off(signal, listener);
-  };
 }
