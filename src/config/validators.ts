@@ -25,7 +25,7 @@ function nonEmpty<T>(accepted: string, parse: (input: string) => T): (input: str
 }
 
 /** `500ms`, `10s`, `2m`, `1h`, or plain seconds (`30`, `0.5`); in milliseconds. */
-export function parseDuration(text: string): number | undefined {
+function parseDuration(text: string): number | undefined {
   const match = DURATION.exec(text.trim());
   if (!match) return undefined;
   return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 1000));

@@ -19,8 +19,8 @@ const CANDIDATES: SignalName[] = [
 export const FORWARDABLE_SIGNALS: readonly SignalName[] = CANDIDATES.filter((name) => name in constants.signals);
 
 /** Calls `onSignal` for every forwardable signal the init receives; returns the function that stops listening. */
-export function onForwardableSignals(onSignal: (signal: SignalName) => void, only: readonly SignalName[] = FORWARDABLE_SIGNALS): () => void {
-  const listeners = only.map((signal) => {
+export function onForwardableSignals(onSignal: (signal: SignalName) => void): () => void {
+  const listeners = FORWARDABLE_SIGNALS.map((signal) => {
     const listener = (): void => onSignal(signal);
     process.on(signal, listener);
     return [signal, listener] as const;
