@@ -8,9 +8,9 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claimSocketPath, inspectSocketPath, SocketPathTaken } from '../../src/pid1/socket-path.ts';
-import { NotifySocket } from '../../src/readiness/notify-socket.ts';
-import { FIXTURES } from '../helpers/init-process.ts';
+import { claimSocketPath, inspectSocketPath, SocketPathTaken } from '../../../src/pid1/socket-path.ts';
+import { NotifySocket } from '../../../src/readiness/notify-socket.ts';
+import { FIXTURES } from '../../helpers/init-process.ts';
 
 describe('claimSocketPath', () => {
   let dir = '';

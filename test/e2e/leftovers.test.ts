@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { service, supervise } from './helpers/supervisor.ts';
+import { service, supervise } from '../helpers/supervisor.ts';
 
 /** Living processes whose command line is exactly `words`, with their parent pid. */
 function living(words: string): Array<{ pid: number; ppid: number }> {

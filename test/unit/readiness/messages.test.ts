@@ -4,8 +4,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { once } from 'node:events';
-import { MAX_NOTIFY_BYTES, parseSystemdText, withinSizeLimit, type NotifyMessage } from '../../src/readiness/messages.ts';
-import { NotifyPipeParser, readNotifyPipe } from '../../src/readiness/notify-pipe.ts';
+import { MAX_NOTIFY_BYTES, parseSystemdText, withinSizeLimit, type NotifyMessage } from '../../../src/readiness/messages.ts';
+import { NotifyPipeParser, readNotifyPipe } from '../../../src/readiness/notify-pipe.ts';
 
 function parseAll(chunks: Array<Buffer | string>): NotifyMessage[] {
   const parser = new NotifyPipeParser();

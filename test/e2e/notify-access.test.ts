@@ -8,10 +8,10 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NotifyMessage } from '../src/readiness/messages.ts';
-import { NotifySocket } from '../src/readiness/notify-socket.ts';
-import { FIXTURES } from './helpers/init-process.ts';
-import { service, supervise } from './helpers/supervisor.ts';
+import type { NotifyMessage } from '../../src/readiness/messages.ts';
+import { NotifySocket } from '../../src/readiness/notify-socket.ts';
+import { FIXTURES } from '../helpers/init-process.ts';
+import { service, supervise } from '../helpers/supervisor.ts';
 
 const SPOOF = JSON.stringify(['python3', `${FIXTURES}/notify-spoof.py`]);
 const isRoot = process.getuid?.() === 0;

@@ -1,7 +1,7 @@
 // Interactive use, as under `docker run -it IMAGE bash`: the child owns the terminal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FIXTURES, INIT, run } from './helpers/init-process.ts';
+import { FIXTURES, INIT, run } from '../helpers/init-process.ts';
 
 const PTY = `${FIXTURES}/pty-run.py`;
 const unshared = ['unshare', '--fork', '--pid', '--mount-proc', process.execPath, INIT, '--'];

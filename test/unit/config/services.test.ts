@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatPlan, readSupervisorConfig } from '../../src/config/services.ts';
-import { formatDuration } from '../../src/config/plan.ts';
-import { defaultReloadParallel, type ServiceConfig, type SupervisorConfig } from '../../src/config/types.ts';
+import { formatPlan, readSupervisorConfig } from '../../../src/config/services.ts';
+import { formatDuration } from '../../../src/config/plan.ts';
+import { defaultReloadParallel, type ServiceConfig, type SupervisorConfig } from '../../../src/config/types.ts';
 
 const PASSWD = [
   '# comments and broken lines are skipped',

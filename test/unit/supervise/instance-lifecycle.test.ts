@@ -1,11 +1,11 @@
 // The instance state machine, driven by a fake clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InstanceLifecycle, type InstanceState, type StartFailure } from '../../src/supervise/instance-lifecycle.ts';
+import { InstanceLifecycle, type InstanceState, type StartFailure } from '../../../src/supervise/instance-lifecycle.ts';
 
 // Read through a function so that TypeScript does not narrow the phase between events.
 const phaseOf = (lifecycle: InstanceLifecycle): string => lifecycle.state.phase;
-import { FakeClock } from '../helpers/fake-clock.ts';
+import { FakeClock } from '../../helpers/fake-clock.ts';
 
 function setup(readyTimeoutMs = 1000, stopTimeoutMs = 500) {
   const clock = new FakeClock();

@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { FIXTURES, INIT, logRecords, runInit, startInit, startProcess } from './helpers/init-process.ts';
+import { FIXTURES, INIT, logRecords, runInit, startInit, startProcess } from '../helpers/init-process.ts';
 
 const REPORTER = `${FIXTURES}/signal-reporter.mjs`;
 

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, runInit } from './helpers/init-process.ts';
-import { freePort } from './helpers/net.ts';
-import { cleanBase, service, supervise } from './helpers/supervisor.ts';
+import { FIXTURES, runInit } from '../helpers/init-process.ts';
+import { freePort } from '../helpers/net.ts';
+import { cleanBase, service, supervise } from '../helpers/supervisor.ts';
 
 describe('start', () => {
   test('two services with counts start in parallel, each instance ready, then the generation runs', async () => {

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INIT, logRecords, run, runInit } from './helpers/init-process.ts';
-import { cleanBase, service, supervise } from './helpers/supervisor.ts';
+import { INIT, logRecords, run, runInit } from '../helpers/init-process.ts';
+import { cleanBase, service, supervise } from '../helpers/supervisor.ts';
 
 const TMP = mkdtempSync(join(tmpdir(), 'baton-guards-'));
 const NOT_EXECUTABLE = join(TMP, 'not-executable');

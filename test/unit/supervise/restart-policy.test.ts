@@ -1,7 +1,7 @@
 // Restart decisions, backoff and the crash-loop budget.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Backoff, CRASH_LOOP_WINDOW_MS, RestartBudget, shouldRestart } from '../../src/supervise/restart-policy.ts';
+import { Backoff, CRASH_LOOP_WINDOW_MS, RestartBudget, shouldRestart } from '../../../src/supervise/restart-policy.ts';
 
 test('always, on-failure and never', () => {
   const ok = { exitCode: 0, signal: null };

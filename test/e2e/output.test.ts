@@ -8,8 +8,8 @@ import { once } from 'node:events';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INIT, runInit } from './helpers/init-process.ts';
-import { cleanBase } from './helpers/supervisor.ts';
+import { INIT, runInit } from '../helpers/init-process.ts';
+import { cleanBase } from '../helpers/supervisor.ts';
 
 const MiB = 1024 * 1024;
 const RSS_LIMIT = 100 * MiB;

@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { service, supervise } from './helpers/supervisor.ts';
+import { service, supervise } from '../helpers/supervisor.ts';
 
 describe('signals supervisor mode has no use for', () => {
   // Their default action would end (or, for SIGTSTP, stop) an init that is not PID 1.

@@ -8,7 +8,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmS
 import * as nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, run, type Exit } from './helpers/init-process.ts';
+import { ROOT, run, type Exit } from '../helpers/init-process.ts';
 
 const CACHED_NODES: Array<[string, string]> = [
   ['Node 22', `${ROOT}.cache/node-22/bin/node`],

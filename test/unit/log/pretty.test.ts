@@ -1,7 +1,7 @@
 // BATON_LOG_FORMAT=pretty: a pino record as a line a person reads.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { prettyLine } from '../../src/log/pretty.ts';
+import { prettyLine } from '../../../src/log/pretty.ts';
 
 test('an instance record reads "elapsed level: service.instance [pid=N] message (fields)"', () => {
   const line = prettyLine({ level: 30, time: 1650, service: 'web', instance: 1, generation: 2, pid: 96760, msg: 'ready', ms: 58 }, 1000);

@@ -1,7 +1,7 @@
 // Where baton and Debian's tini must agree, run side by side outside a PID namespace.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { INIT, run } from './helpers/init-process.ts';
+import { INIT, run } from '../helpers/init-process.ts';
 
 /** Runs `argv` after making this process a child subreaper, a bit that survives exec. */
 function asSubreaperChild(argv: string[]): ReturnType<typeof run> {

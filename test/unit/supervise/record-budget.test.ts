@@ -1,8 +1,8 @@
 // The budget of log records an instance's notify messages may produce.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordBudget } from '../../src/supervise/record-budget.ts';
-import { FakeClock } from '../helpers/fake-clock.ts';
+import { RecordBudget } from '../../../src/supervise/record-budget.ts';
+import { FakeClock } from '../../helpers/fake-clock.ts';
 
 function budget(): { clock: FakeClock; emitted: Array<[number, number | undefined]>; limit: RecordBudget<number> } {
   const clock = new FakeClock();

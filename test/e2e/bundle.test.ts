@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, run } from './helpers/init-process.ts';
+import { FIXTURES, ROOT, run } from '../helpers/init-process.ts';
 
 function listTree(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -13,7 +13,7 @@ function listTree(dir: string, prefix = ''): string[] {
 }
 
 test('dist/ holds init.js, baton.js and the Linux koffi binaries, nothing else', () => {
-  // Runs of the init on Node 22+ add their compile cache (test/compile-cache.test.ts).
+  // Runs of the init on Node 22+ add their compile cache (test/e2e/compile-cache.test.ts).
   assert.deepEqual(listTree(`${ROOT}dist`).filter((path) => !path.startsWith('init.js.cache/')).sort(), [
     'baton.js',
     'init.js',

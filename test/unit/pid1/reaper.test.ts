@@ -2,8 +2,8 @@
 // call, the command's own end (taken before libuv saw it) is handed over, not lost.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reapAll } from '../../src/pid1/reaper.ts';
-import type { ReapedEnd } from '../../src/pid1/syscalls.ts';
+import { reapAll } from '../../../src/pid1/reaper.ts';
+import type { ReapedEnd } from '../../../src/pid1/syscalls.ts';
 
 type Syscalls = Parameters<typeof reapAll>[0];
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { INIT, run } from './helpers/init-process.ts';
+import { INIT, run } from '../helpers/init-process.ts';
 
 const TINI = '/usr/bin/tini';
 

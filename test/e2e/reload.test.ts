@@ -5,11 +5,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './helpers/init-process.ts';
+import { ROOT } from '../helpers/init-process.ts';
 import { createServer } from 'node:net';
-import { freePort } from './helpers/net.ts';
-import { service, supervise, type Supervised } from './helpers/supervisor.ts';
-import type { StatusSnapshot } from '../src/supervise/supervisor.ts';
+import { freePort } from '../helpers/net.ts';
+import { service, supervise, type Supervised } from '../helpers/supervisor.ts';
+import type { StatusSnapshot } from '../../src/supervise/supervisor.ts';
 
 function tempFile(name: string): string {
   return join(mkdtempSync(join(tmpdir(), 'baton-reload-')), name);

@@ -2,10 +2,10 @@
 // on a fake clock and a fake process table.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProcessInfo } from '../../src/pid1/process-tree.ts';
-import { Leftovers, type ProcessOps } from '../../src/supervise/leftovers.ts';
-import { FakeClock } from '../helpers/fake-clock.ts';
-import { silentLog } from '../helpers/fake-instance.ts';
+import type { ProcessInfo } from '../../../src/pid1/process-tree.ts';
+import { Leftovers, type ProcessOps } from '../../../src/supervise/leftovers.ts';
+import { FakeClock } from '../../helpers/fake-clock.ts';
+import { silentLog } from '../../helpers/fake-instance.ts';
 
 /** A process table: pid -> group (and session, 1 unless given), and every signal sent, as `SIGTERM -7` (a group) or `SIGTERM 8`. */
 function table(processes: Record<number, number>, sessions: Record<number, number> = {}) {

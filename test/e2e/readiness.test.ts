@@ -10,10 +10,10 @@ import { createServer as createTcpServer, type AddressInfo, type Server } from '
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NotifyMessage } from '../src/readiness/messages.ts';
-import { NotifySocket } from '../src/readiness/notify-socket.ts';
-import { waitForHttp, waitForTcp } from '../src/readiness/probes.ts';
-import { FIXTURES, ROOT, WAIT_MS } from './helpers/init-process.ts';
+import type { NotifyMessage } from '../../src/readiness/messages.ts';
+import { NotifySocket } from '../../src/readiness/notify-socket.ts';
+import { waitForHttp, waitForTcp } from '../../src/readiness/probes.ts';
+import { FIXTURES, ROOT, WAIT_MS } from '../helpers/init-process.ts';
 
 const SEND = `${FIXTURES}/notify-send.py`;
 const LOCALHOST = '127.0.0.1';

@@ -10,9 +10,9 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INIT, RunningInit, logRecords } from './helpers/init-process.ts';
-import { freePort } from './helpers/net.ts';
-import { cleanBase, service } from './helpers/supervisor.ts';
+import { INIT, RunningInit, logRecords } from '../helpers/init-process.ts';
+import { freePort } from '../helpers/net.ts';
+import { cleanBase, service } from '../helpers/supervisor.ts';
 
 const NOBODY = 65534;
 const isRoot = process.getuid?.() === 0;

@@ -9,8 +9,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSy
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, runInit } from './helpers/init-process.ts';
-import { cleanBase, supervise } from './helpers/supervisor.ts';
+import { FIXTURES, runInit } from '../helpers/init-process.ts';
+import { cleanBase, supervise } from '../helpers/supervisor.ts';
 
 let dir = '';
 let serial = 0;
