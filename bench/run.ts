@@ -125,7 +125,7 @@ async function startUp(): Promise<void> {
   );
 }
 
-/** The bench's own Node, and the other lines test/bundle.test.ts runs on, where fetched (npm test fetches them). */
+/** The bench's own Node, and the other lines test/e2e/bundle.test.ts runs on, where fetched (npm test fetches them). */
 const NODE_LINES = [process.execPath, `${ROOT}.cache/node-22/bin/node`, `${ROOT}.cache/node-24/bin/node`];
 
 /** The whole of scenario 4 (every run of every init) should take about this long, whatever a fork costs here. */

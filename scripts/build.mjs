@@ -112,7 +112,9 @@ await build({
   ...common,
   entryPoints: ['src/init.ts'],
   outfile: 'dist/baton.js',
-  define: { BATON_VERSION: JSON.stringify(pkg.version) },
+  // The bundle is CommonJS: import.meta.url exists only where the sources run as ES modules
+  // (the tests, under tsx), the only place log/logger.ts reads it.
+  define: { BATON_VERSION: JSON.stringify(pkg.version), 'import.meta.url': 'undefined' },
   plugins: [koffiSlim, koffiNative, deferred],
 });
 

@@ -1,7 +1,7 @@
 // The command line, parsed with node:util parseArgs. As with tini (getopt with "+"),
 // options stop at the first word that is not one, so `--` is optional.
 import { parseArgs } from 'node:util';
-import { parseSignal } from '../pid1/signals.ts';
+import { parseSignal } from '../pid1/signal-names.ts';
 
 export interface SingleCommandFlags {
   subreaper: boolean;

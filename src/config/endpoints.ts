@@ -9,8 +9,8 @@ const READY_FORMS = 'use none, notify, tcp:PORT, tcp:HOST:PORT or an http:// URL
 const LISTEN_FORMS = 'use PORT, HOST:PORT or an absolute unix socket path';
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
-export const DEFAULT_READY_HOST = '127.0.0.1';
-export const DEFAULT_LISTEN_HOST = '0.0.0.0';
+const DEFAULT_READY_HOST = '127.0.0.1';
+const DEFAULT_LISTEN_HOST = '0.0.0.0';
 
 export function parseReadiness(input: string): Readiness {
   const text = input.trim();

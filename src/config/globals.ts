@@ -3,8 +3,8 @@ import { cleanEnv, str } from 'envalid';
 import type { LevelWithSilent } from 'pino';
 import { collectErrors, type ConfigError } from './errors.ts';
 
-export const LOG_LEVELS: readonly LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
-export const LOG_FORMATS = ['json', 'pretty'] as const;
+const LOG_LEVELS: readonly LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const LOG_FORMATS = ['json', 'pretty'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface LogSettings {

@@ -4,6 +4,7 @@ import { cleanEnv, type ReporterOptions } from 'envalid';
 import { availableParallelism } from 'node:os';
 import { collectErrors, type ConfigError } from './errors.ts';
 import { readLogSettings } from './globals.ts';
+import type { OutputMode } from '../log/output.ts';
 import {
   DEFAULT_MAX_RESTARTS,
   DEFAULT_READY_TIMEOUT_MS,
@@ -11,7 +12,6 @@ import {
   defaultReloadParallel,
   type GlobalConfig,
   type Listen,
-  type OutputMode,
   type ReloadMode,
   type RestartPolicy,
   type ServiceConfig,

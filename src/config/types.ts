@@ -1,5 +1,6 @@
 // The resolved configuration of supervisor mode: what the BATON_* variables mean
 // once validated. Everything above src/config/ works from these types only.
+import type { OutputMode } from '../log/output.ts';
 
 export type Readiness =
   | { kind: 'none' }
@@ -41,8 +42,6 @@ export interface ServiceConfig {
   reload: ReloadMode;
   listen?: Listen;
 }
-
-export type OutputMode = 'inherit' | 'prefix' | 'json';
 
 export interface GlobalConfig {
   readyTimeoutMs: number;

@@ -17,8 +17,8 @@ export interface UserDb {
   groups: { name: string; gid: number }[];
 }
 
-export const PASSWD_PATH = '/etc/passwd';
-export const GROUP_PATH = '/etc/group';
+const PASSWD_PATH = '/etc/passwd';
+const GROUP_PATH = '/etc/group';
 
 const FORMS = 'use name, uid, name:group, uid:gid, name:gid or uid:group';
 /** uid_t is 32 bits, but Node's spawn takes the uid and gid as a signed 32-bit integer: a larger id fails only at spawn. */
@@ -43,7 +43,7 @@ function readOrEmpty(path: string): string {
 }
 
 /** `name:password:uid:gid:gecos:home:shell`; lines that do not fit are skipped, as libc does. */
-export function parsePasswd(text: string): PasswdEntry[] {
+function parsePasswd(text: string): PasswdEntry[] {
   const entries: PasswdEntry[] = [];
   for (const fields of records(text)) {
     const [name, , uid, gid, , home] = fields;
@@ -55,7 +55,7 @@ export function parsePasswd(text: string): PasswdEntry[] {
 }
 
 /** `name:password:gid:members`. */
-export function parseGroup(text: string): { name: string; gid: number }[] {
+function parseGroup(text: string): { name: string; gid: number }[] {
   const entries: { name: string; gid: number }[] = [];
   for (const [name, , gid] of records(text)) {
     if (name && gid !== undefined && ID.test(gid)) entries.push({ name, gid: Number(gid) });

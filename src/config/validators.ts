@@ -2,7 +2,7 @@
 import { EnvError, makeExactValidator, makeValidator } from 'envalid';
 import { statSync, type Stats } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { parseSignal, STOP_SIGNALS } from '../pid1/signals.ts';
+import { parseSignal, STOP_SIGNALS } from '../pid1/signal-names.ts';
 import { parseCommand } from './command.ts';
 import { parseListen, parseReadiness } from './endpoints.ts';
 import type { Listen, Readiness, RunAs } from './types.ts';
@@ -25,7 +25,7 @@ function nonEmpty<T>(accepted: string, parse: (input: string) => T): (input: str
 }
 
 /** `500ms`, `10s`, `2m`, `1h`, or plain seconds (`30`, `0.5`); in milliseconds. */
-export function parseDuration(text: string): number | undefined {
+function parseDuration(text: string): number | undefined {
   const match = DURATION.exec(text.trim());
   if (!match) return undefined;
   return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? 's'] ?? 1000));

@@ -2,7 +2,7 @@
 // service, or nothing (an error: a typo silently ignored would be a setting silently lost).
 import type { ConfigError } from './errors.ts';
 
-export const GLOBAL_VARIABLES = [
+const GLOBAL_VARIABLES = [
   'BATON_READY_TIMEOUT',
   'BATON_STOP_TIMEOUT',
   'BATON_LOG_LEVEL',
@@ -13,7 +13,7 @@ export const GLOBAL_VARIABLES = [
   'BATON_CONTROL_SOCKET',
 ] as const;
 
-export const SERVICE_KEYS = [
+const SERVICE_KEYS = [
   'COMMAND',
   'COUNT',
   'READY',

@@ -11,7 +11,7 @@ import { accessSync, chmodSync, constants, existsSync, lstatSync, mkdirSync } fr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-export const RUN_DIR = '/run/baton';
+const RUN_DIR = '/run/baton';
 /**
  * Others may pass through (a service running as another user reaches its notify
  * socket, whose name it is given) but not list or change what is inside.

@@ -3,6 +3,7 @@
 // synchronously, so that nothing is lost when the init exits right after logging.
 import type { Logger, LevelWithSilent } from 'pino';
 import type pinoModule from 'pino';
+import { createRequire } from 'node:module';
 import { prettyDestination } from './pretty.ts';
 
 export type { Logger, LevelWithSilent };
@@ -15,10 +16,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  // A plain require, which the bundler turns into a lazy call: pino is only
-  // evaluated once something is logged, keeping it off the start-up path.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const pino = require('pino') as typeof pinoModule;
+  const pino = loadPino();
   const { sink } = options;
   const destination =
     options.format === 'pretty'
@@ -28,6 +26,19 @@ export function createLogger(options: LoggerOptions): Logger {
         : pino.destination({ fd: 2, sync: true });
   // No base fields: the init is PID 1 and its host is the container; records about a child carry its pid.
   return pino({ level: options.level, base: undefined }, destination);
+}
+
+/**
+ * pino, evaluated only once something is logged, to keep it off the start-up path. An
+ * import statement would evaluate it when this module is; inside the bundle (CommonJS,
+ * see scripts/build.mjs) the literal require() is what esbuild bundles and turns into a
+ * lazy call, and as an ES module (tests run the sources under tsx) there is no require,
+ * so one is made for this file.
+ */
+function loadPino(): typeof pinoModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (typeof require === 'function') return require('pino') as typeof pinoModule;
+  return createRequire(import.meta.url)('pino') as typeof pinoModule;
 }
 
 /** pino's standard level values, to drop a record below the level without loading pino. */

@@ -6,9 +6,11 @@
 // to stop reading: that pause is the backpressure that slows a fast child down.
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
-import type { OutputMode } from '../config/types.ts';
 import { FdWriter, type WriterStats } from './fd-writer.ts';
 import { LineSplitter, type LinePiece } from './line-splitter.ts';
+
+/** BATON_OUTPUT: the container's streams as they are (inherit), or tagged lines (prefix, json). */
+export type OutputMode = 'inherit' | 'prefix' | 'json';
 
 export interface OutputTag {
   service: string;

@@ -11,7 +11,8 @@ import { own } from '../pid1/children.ts';
 import { releaseSignals } from '../pid1/early-signals.ts';
 import { exitCodeForExecError, exitCodeOf } from '../pid1/exit-status.ts';
 import { reapAll, reapOnSigchld } from '../pid1/reaper.ts';
-import { onForwardableSignals, signalName, signalNumber } from '../pid1/signals.ts';
+import { onForwardableSignals } from '../pid1/forwarded-signals.ts';
+import { signalName, signalNumber } from '../pid1/signal-names.ts';
 import { planSpawn } from '../pid1/spawn.ts';
 
 type Syscalls = typeof import('../pid1/syscalls.ts');

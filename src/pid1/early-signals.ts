@@ -2,7 +2,7 @@
 // handlers do not catch: a `docker stop` right after `docker run` would be lost and
 // the container killed after the grace period. They are held from the first line of
 // the entrypoint and handed to the mode once it can act on them.
-import { FORWARDABLE_SIGNALS } from './signals.ts';
+import { FORWARDABLE_SIGNALS } from './forwarded-signals.ts';
 
 const held: NodeJS.Signals[] = [];
 const listeners = new Map<NodeJS.Signals, () => void>();

@@ -1,5 +1,5 @@
 // How a child's end becomes the init's exit code, as a shell reports it.
-import { signalNumber } from './signals.ts';
+import { signalNumber } from './signal-names.ts';
 
 export interface ChildEnd {
   exitCode?: number | undefined;

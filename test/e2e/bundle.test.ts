@@ -1,0 +1,57 @@
+// The build: one file plus koffi's native modules, runnable from anywhere, on Node 20, 22 and 24.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES, ROOT, run } from '../helpers/init-process.ts';
+
+function listTree(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? listTree(join(dir, entry.name), `${prefix}${entry.name}/`) : [`${prefix}${entry.name}`],
+  );
+}
+
+test('dist/ holds init.js, baton.js and the Linux koffi binaries, nothing else', () => {
+  // Runs of the init on Node 22+ add their compile cache (test/e2e/compile-cache.test.ts).
+  assert.deepEqual(listTree(`${ROOT}dist`).filter((path) => !path.startsWith('init.js.cache/')).sort(), [
+    'baton.js',
+    'init.js',
+    'koffi/linux_arm64/koffi.node',
+    'koffi/linux_x64/koffi.node',
+    'koffi/musl_arm64/koffi.node',
+    'koffi/musl_x64/koffi.node',
+    'package.json',
+  ]);
+});
+
+const NODES: Array<[string, string]> = [
+  [`Node ${process.versions.node}`, process.execPath],
+  ['Node 22', `${ROOT}.cache/node-22/bin/node`],
+  ['Node 24', `${ROOT}.cache/node-24/bin/node`],
+];
+
+for (const [name, node] of NODES) {
+  test(`dist/ copied alone to an empty folder runs on ${name}, koffi included`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-dist-'));
+    try {
+      cpSync(`${ROOT}dist`, dir, { recursive: true });
+      const plain = await run(node, [join(dir, 'init.js'), '--', 'true']);
+      assert.equal(plain.code, 0, plain.stderr);
+      // As PID 1, reaping loads koffi; -s loads it at start as well.
+      const reaping = await run('unshare', ['--fork', '--pid', '--mount-proc', node, join(dir, 'init.js'), '-s', '--', `${FIXTURES}/zombie-factory.sh`, '50', '7']);
+      assert.equal(reaping.code, 7, reaping.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+for (const [name, node] of NODES) {
+  test(`the exec step (interactive use) works on ${name}`, async () => {
+    const exit = await run('python3', [`${FIXTURES}/pty-run.py`, 'never', '', '--', 'unshare', '--fork', '--pid', '--mount-proc', node, `${ROOT}dist/init.js`, '--', 'sh', '-c', 'ps -o pgid= -o tpgid= -p $$; exit 4']);
+    assert.equal(exit.code, 4, exit.stdout);
+    const [pgid, tpgid] = exit.stdout.trim().split(/\s+/).slice(-2);
+    assert.ok(pgid !== undefined && pgid === tpgid, exit.stdout);
+  });
+}

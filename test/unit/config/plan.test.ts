@@ -1,0 +1,89 @@
+// formatPlan: the configuration --check prints, every value spelled out.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { formatDuration, formatPlan } from '../../../src/config/plan.ts';
+import { defaultReloadParallel } from '../../../src/config/types.ts';
+import { valid, WEB } from '../../helpers/read-config.ts';
+
+describe('formatPlan', () => {
+  test('a sample configuration', () => {
+    const config = valid({
+      BATON_READY_TIMEOUT: '45s',
+      BATON_LOG_FORMAT: 'pretty',
+      BATON_CONTROL_SOCKET: '/run/baton.sock',
+      BATON_WEB_COMMAND: '["node","web.js","--title","my site"]',
+      BATON_WEB_COUNT: '2',
+      BATON_WEB_READY: 'http://127.0.0.1:8080/health',
+      BATON_WEB_STOP_SIGNAL: 'INT',
+      BATON_WEB_STOP_TIMEOUT: '500ms',
+      BATON_WEB_USER: 'app:staff',
+      BATON_WEB_CWD: '/',
+      BATON_WEB_RELOAD: 'signal',
+      BATON_WEB_LISTEN: '8080',
+      BATON_WORKER_COMMAND: 'node worker.js',
+      BATON_WORKER_READY: 'tcp:[::1]:9000',
+      BATON_WORKER_READY_TIMEOUT: '2m',
+      BATON_WORKER_RESTART: 'on-failure',
+      BATON_WORKER_USER: '2000',
+      BATON_WORKER_LISTEN: '/run/worker.sock',
+      BATON_RELOAD_PARALLEL: 'all',
+    });
+    assert.equal(
+      formatPlan(config),
+      [
+        'globals',
+        '  ready timeout   45s',
+        '  stop timeout    8s',
+        '  log level       info',
+        '  log format      pretty',
+        '  output          inherit',
+        '  max restarts    5',
+        '  reload starts   all new instances at once',
+        '  control socket  /run/baton.sock',
+        '',
+        'service web',
+        '  argv            ["node","web.js","--title","my site"]',
+        '  count           2',
+        '  readiness       http http://127.0.0.1:8080/health',
+        '  ready timeout   45s',
+        '  stop            SIGINT, timeout 500ms',
+        '  restart         always',
+        '  user            app:staff (1000:50, home /home/app)',
+        '  cwd             /',
+        '  reload          signal',
+        '  listen          tcp 0.0.0.0:8080',
+        '',
+        'service worker',
+        '  argv            ["node","worker.js"]',
+        '  count           1',
+        '  readiness       tcp [::1]:9000',
+        '  ready timeout   2m',
+        '  stop            SIGTERM, timeout 8s',
+        '  restart         on-failure',
+        '  user            2000 (2000:2000)',
+        "  cwd             the init's",
+        '  reload          replace',
+        '  listen          unix /run/worker.sock',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('defaults are spelled out', () => {
+    const plan = formatPlan(valid(WEB));
+    assert.match(plan, /^ {2}control socket {2}\/run\/baton\/control\.sock \(a private temp folder when \/run is not writable\)$/m);
+    assert.match(plan, /^ {2}readiness {7}none$/m);
+    assert.match(plan, /^ {2}user {12}the init's$/m);
+    assert.match(plan, /^ {2}listen {10}none$/m);
+    const parallel = defaultReloadParallel(availableParallelism());
+    assert.match(plan, new RegExp(`^ {2}reload starts {3}${parallel} new instances? at a time$`, 'm'));
+  });
+
+  test('durations in the largest unit that divides evenly', () => {
+    assert.deepEqual(
+      [500, 1000, 1500, 30_000, 90_000, 120_000, 3_600_000, 5_400_000].map(formatDuration),
+      ['500ms', '1s', '1.5s', '30s', '90s', '2m', '1h', '90m'],
+    );
+  });
+});
