@@ -5,6 +5,7 @@
 // that asks it to stop, then SIGKILL after a timeout, like an instance itself.
 import type { Logger } from '../log/logger.ts';
 import type { ProcessInfo } from '../pid1/process-tree.ts';
+import { deferred } from '../util/deferred.ts';
 import type { Clock, Timer } from './clock.ts';
 
 export interface ProcessOps {
@@ -110,14 +111,13 @@ export class Leftovers {
   }
 
   private track(pgid: number | undefined, alive: () => boolean, kill: () => void, gone: () => void, timeoutMs: number, onKilled: () => void): void {
-    let end!: () => void;
-    const promise = new Promise<void>((resolve) => (end = resolve));
+    const ended = deferred();
     const sweep: Sweep = {
       ...(pgid === undefined ? {} : { pgid }),
       alive,
       kill,
       gone,
-      end,
+      end: ended.resolve,
       timer: this.clock.after(timeoutMs, () => {
         if (!this.sweeps.has(sweep)) return;
         if (sweep.alive()) {
@@ -129,7 +129,7 @@ export class Leftovers {
       }),
     };
     this.sweeps.add(sweep);
-    this.ended.set(sweep, promise);
+    this.ended.set(sweep, ended.promise);
   }
 
   private finish(sweep: Sweep): void {
