@@ -36,6 +36,7 @@ function serviceLines(service: ServiceConfig): string[] {
     row('cwd', service.cwd ?? "the init's"),
     row('reload', service.reload),
     row('listen', service.listen ? formatListen(service.listen) : 'none'),
+    row('watchdog', service.watchdogMs === undefined ? 'none' : `keep-alive within ${formatDuration(service.watchdogMs)} once ready`),
   ];
 }
 

@@ -19,7 +19,7 @@ import {
 } from './types.ts';
 import { socketPathErrors } from './socket-paths.ts';
 import { loadUserDb, type UserDb } from './users.ts';
-import { absolutePath, command, countOrAll, directory, intInRange, listen, nonNegativeInt, oneOf, readiness, runAs, signal, timeout } from './validators.ts';
+import { absolutePath, command, countOrAll, directory, intInRange, listen, nonNegativeInt, oneOf, readiness, runAs, signal, timeout, watchdog } from './validators.ts';
 import { byCodeUnit, sortVariables, type DeclaredService, type ServiceKey } from './variables.ts';
 
 export { formatPlan } from './plan.ts';
@@ -113,6 +113,7 @@ function serviceSpec(timeouts: { readyTimeoutMs: number; stopTimeoutMs: number }
     CWD: directory({ default: undefined }),
     RELOAD: oneOf(RELOAD_MODES)({ default: 'replace' }),
     LISTEN: listen({ default: undefined }),
+    WATCHDOG: watchdog({ default: undefined }),
   } satisfies Record<ServiceKey, unknown>;
 }
 
@@ -152,6 +153,7 @@ function readService(
     ...(clean.USER === undefined ? {} : { user: clean.USER }),
     ...(clean.CWD === undefined ? {} : { cwd: clean.CWD }),
     ...(listen === undefined ? {} : { listen }),
+    ...(clean.WATCHDOG === undefined ? {} : { watchdogMs: clean.WATCHDOG }),
   };
   return listen ? { config, listen } : { config };
 }

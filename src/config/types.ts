@@ -41,6 +41,8 @@ export interface ServiceConfig {
   cwd?: string;
   reload: ReloadMode;
   listen?: Listen;
+  /** Once ready, the instance must send a keep-alive within each of these (WATCHDOG=1); unset: no watchdog. */
+  watchdogMs?: number;
 }
 
 export interface GlobalConfig {
@@ -64,6 +66,8 @@ export interface SupervisorConfig {
 export const DEFAULT_READY_TIMEOUT_MS = 30_000;
 export const DEFAULT_STOP_TIMEOUT_MS = 8_000;
 export const DEFAULT_MAX_RESTARTS = 5;
+/** A shorter watchdog would fail a healthy instance whenever the machine is busy for a moment. */
+export const MIN_WATCHDOG_MS = 100;
 
 /** Half the CPUs, at least one: the other half is left to the generation that keeps serving during a reload. */
 export function defaultReloadParallel(cpus: number): number {

@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseSignal, STOP_SIGNALS } from '../pid1/signal-names.ts';
 import { parseCommand } from './command.ts';
 import { parseListen, parseReadiness } from './endpoints.ts';
-import type { Listen, Readiness, RunAs } from './types.ts';
+import { MIN_WATCHDOG_MS, type Listen, type Readiness, type RunAs } from './types.ts';
 import { resolveUser, type UserDb } from './users.ts';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
@@ -47,6 +47,17 @@ export const timeout = makeValidator<number>(
     const ms = parseDuration(input);
     if (ms === undefined) throw new EnvError(`"${input}" is not a duration (use ${DURATION_FORMS})`);
     if (ms <= 0) throw new EnvError(`"${input}" is not more than 0 (use a duration such as 500ms, 10s or 2m)`);
+    if (ms > MAX_TIMER_MS) throw new EnvError(`"${input}" is longer than the longest timer Node allows (about 24 days)`);
+    return ms;
+  }),
+);
+
+/** A watchdog interval: at least MIN_WATCHDOG_MS, so that a busy moment does not fail a healthy instance. */
+export const watchdog = makeValidator<number>(
+  nonEmpty(`a duration of ${MIN_WATCHDOG_MS}ms or more: ${DURATION_FORMS}`, (input) => {
+    const ms = parseDuration(input);
+    if (ms === undefined) throw new EnvError(`"${input}" is not a duration (use ${DURATION_FORMS})`);
+    if (ms < MIN_WATCHDOG_MS) throw new EnvError(`"${input}" is under ${MIN_WATCHDOG_MS}ms: the instance would fail its watchdog whenever the machine is busy for a moment (use 100ms or more, such as 10s)`);
     if (ms > MAX_TIMER_MS) throw new EnvError(`"${input}" is longer than the longest timer Node allows (about 24 days)`);
     return ms;
   }),

@@ -25,6 +25,7 @@ const SERVICE_KEYS = [
   'CWD',
   'RELOAD',
   'LISTEN',
+  'WATCHDOG',
 ] as const;
 export type ServiceKey = (typeof SERVICE_KEYS)[number];
 

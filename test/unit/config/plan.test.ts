@@ -21,6 +21,7 @@ describe('formatPlan', () => {
       BATON_WEB_CWD: '/',
       BATON_WEB_RELOAD: 'signal',
       BATON_WEB_LISTEN: '8080',
+      BATON_WEB_WATCHDOG: '10s',
       BATON_WORKER_COMMAND: 'node worker.js',
       BATON_WORKER_READY: 'tcp:[::1]:9000',
       BATON_WORKER_READY_TIMEOUT: '2m',
@@ -53,6 +54,7 @@ describe('formatPlan', () => {
         '  cwd             /',
         '  reload          signal',
         '  listen          tcp 0.0.0.0:8080',
+        '  watchdog        keep-alive within 10s once ready',
         '',
         'service worker',
         '  argv            ["node","worker.js"]',
@@ -65,6 +67,7 @@ describe('formatPlan', () => {
         "  cwd             the init's",
         '  reload          replace',
         '  listen          unix /run/worker.sock',
+        '  watchdog        none',
         '',
       ].join('\n'),
     );

@@ -31,3 +31,20 @@ describe('CWD', () => {
     oneError({ ...WEB, BATON_WEB_CWD: join(A_FILE, 'sub') }, 'BATON_WEB_CWD', /cannot be used as a directory \(a part of the path is a file/);
   });
 });
+
+describe('WATCHDOG', () => {
+  test('a duration of 100ms or more', () => {
+    assert.equal(service({ ...WEB, BATON_WEB_WATCHDOG: '3s' }).watchdogMs, 3000);
+    assert.equal(service({ ...WEB, BATON_WEB_WATCHDOG: '100ms' }).watchdogMs, 100);
+  });
+  test('unset: no watchdog', () => {
+    assert.equal(service(WEB).watchdogMs, undefined);
+  });
+  test('under 100ms', () => {
+    oneError({ ...WEB, BATON_WEB_WATCHDOG: '99ms' }, 'BATON_WEB_WATCHDOG', /"99ms" is under 100ms/);
+    oneError({ ...WEB, BATON_WEB_WATCHDOG: '0' }, 'BATON_WEB_WATCHDOG', /"0" is under 100ms/);
+  });
+  test('not a duration', () => {
+    oneError({ ...WEB, BATON_WEB_WATCHDOG: 'soon' }, 'BATON_WEB_WATCHDOG', /"soon" is not a duration/);
+  });
+});
