@@ -24,6 +24,8 @@ export interface ExecStep {
   foreground?: boolean;
   /** Set LISTEN_PID to the child's own pid, as systemd socket activation requires. */
   listenPid?: boolean;
+  /** Set WATCHDOG_PID to the child's own pid, as systemd does: sd_watchdog_enabled() checks it. */
+  watchdogPid?: boolean;
   /** How many descriptors, from 0, the command inherits (stdio, then any passed sockets or pipes). Default 3. */
   fds?: number;
 }
@@ -42,6 +44,7 @@ export async function runExecStep(encoded: string, argv: string[]): Promise<neve
     }
   }
   if (step.listenPid) env.LISTEN_PID = String(process.pid);
+  if (step.watchdogPid) env.WATCHDOG_PID = String(process.pid);
   const [file = ''] = argv;
   sys.resetSignals();
   sys.keepOnlyFds(step.fds ?? 3);

@@ -28,7 +28,7 @@ const INIT_SCRIPT = process.argv[1] ?? '/init.js';
  * setpgid itself and then execs the command in place.
  */
 export function planSpawn(request: SpawnRequest): SpawnPlan {
-  const needsStep = request.step.foreground === true || request.step.listenPid === true;
+  const needsStep = request.step.foreground === true || request.step.listenPid === true || request.step.watchdogPid === true;
   if (!needsStep) return { file: request.file, args: [...request.args], env: request.env, detached: true };
   return {
     file: process.execPath,

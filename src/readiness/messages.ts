@@ -6,6 +6,10 @@ export interface NotifyMessage {
   status?: string;
   stopping?: boolean;
   reloading?: boolean;
+  /** A watchdog keep-alive: systemd's WATCHDOG=1, or any async-container message on the pipe (async-container counts every one). */
+  keepAlive?: boolean;
+  /** WATCHDOG=trigger: the instance asks to be failed at once. */
+  watchdogTrigger?: boolean;
   /** Set when the message could not be understood; the other fields are then unset. */
   error?: string;
   /** The message as received, so that keys baton does not act on can still be logged. */
@@ -25,8 +29,9 @@ export function withinSizeLimit(message: NotifyMessage): NotifyMessage {
 
 /**
  * Parses an sd_notify(3) message: newline-separated KEY=VALUE assignments, as one
- * datagram or one line. Only the keys baton acts on are read; READY, STOPPING and
- * RELOADING mean something only as "1", as in systemd. A key given twice keeps its
+ * datagram or one line. Only the keys baton acts on are read; READY, STOPPING,
+ * RELOADING and WATCHDOG mean something only as "1" (and WATCHDOG also as "trigger"),
+ * as in systemd. A key given twice keeps its
  * last value, as systemd does.
  */
 export function parseSystemdText(text: string): NotifyMessage {
@@ -47,6 +52,10 @@ export function parseSystemdText(text: string): NotifyMessage {
         break;
       case 'RELOADING':
         if (value === '1') message.reloading = true;
+        break;
+      case 'WATCHDOG':
+        if (value === '1') message.keepAlive = true;
+        else if (value === 'trigger') message.watchdogTrigger = true;
         break;
     }
   }

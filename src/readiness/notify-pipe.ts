@@ -89,7 +89,8 @@ function parseJson(line: string): NotifyMessage {
     return { error: 'not a JSON object', raw: line };
   }
   const fields = value as Record<string, unknown>;
-  const message: NotifyMessage = { raw: line };
+  // async-container's health check counts every message (its `healthy!` sends {"healthy":true}).
+  const message: NotifyMessage = { raw: line, keepAlive: true };
   const problems: string[] = [];
   for (const key of BOOLEAN_KEYS) {
     const field = fields[key];

@@ -6,7 +6,7 @@
 import type { ServiceConfig } from '../config/types.ts';
 import { deferred, type Deferred } from '../util/deferred.ts';
 import type { Clock } from './clock.ts';
-import { readySinceOf, type ExitedState, type StartFailure } from './instance-lifecycle.ts';
+import { readySinceOf, type ExitedState, type InstanceFailure, type StartFailure } from './instance-lifecycle.ts';
 import { Slot, type SlotEvents } from './slot.ts';
 import type { SpawnInstance, Supervised } from './supervised.ts';
 
@@ -16,7 +16,7 @@ export interface QueuedSlot {
   index: number;
 }
 
-export type StartOutcome = { ok: true } | { ok: false; instance: Supervised; failure: StartFailure } | { ok: false; cancelled: true };
+export type StartOutcome = { ok: true } | { ok: false; instance: Supervised; failure: InstanceFailure } | { ok: false; cancelled: true };
 
 export interface GenerationEvents {
   /** An instance of one of its slots exited, after the generation has taken it into account. */
@@ -149,11 +149,13 @@ export class Generation {
 
   /**
    * A launch is complete only when all its instances are ready at the same time:
-   * one that was ready and exits while the others still start fails it too.
+   * one that was ready and exits while the others still start fails it too, with its
+   * watchdog failure if that is what ended it.
    */
   private slotExited(slot: Slot, state: ExitedState): void {
     if (this.launched !== undefined && readySinceOf(state) !== undefined && !this.waiting.has(slot)) {
-      this.settle({ ok: false, instance: slot.instance, failure: { kind: 'crashed', end: state.end } });
+      const watchdog = state.failure?.kind === 'watchdog' || state.failure?.kind === 'watchdog-trigger';
+      this.settle({ ok: false, instance: slot.instance, failure: watchdog && state.failure ? state.failure : { kind: 'crashed', end: state.end } });
     }
     this.events.exited(this, slot, state);
   }

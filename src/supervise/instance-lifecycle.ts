@@ -1,5 +1,5 @@
 // One instance's life as an explicit state machine: starting -> ready -> stopping
-// -> exited, with the two timers that bound it (ready timeout, stop timeout).
+// -> exited, with the timers that bound it (ready timeout, watchdog, stop timeout).
 // It knows nothing of processes: the Instance feeds it events and carries out
 // the actions it asks for, which keeps it testable with a fake clock.
 //
@@ -21,12 +21,20 @@ export type StartFailure =
   | { kind: 'timeout'; afterMs: number }
   | { kind: 'spawn-error'; message: string };
 
-/** `readySince`: when it became ready, if it ever did (kept once it stops, for the restart backoff). */
+/** A ready instance that went silent past its watchdog, or asked to be failed (WATCHDOG=trigger). */
+export type WatchdogFailure = { kind: 'watchdog'; silentMs: number } | { kind: 'watchdog-trigger' };
+
+export type InstanceFailure = StartFailure | WatchdogFailure;
+
+/**
+ * `readySince`: when it became ready, if it ever did (kept once it stops, for the restart
+ * backoff). `keptAliveAt`: its last watchdog keep-alive (with a watchdog only).
+ */
 export type InstanceState =
   | { phase: 'starting'; since: number }
-  | { phase: 'ready'; since: number }
-  | { phase: 'stopping'; since: number; readySince?: number; killed: boolean; failure?: StartFailure }
-  | { phase: 'exited'; since: number; readySince?: number; stopRequested: boolean; end: ProcessEnd; failure?: StartFailure };
+  | { phase: 'ready'; since: number; keptAliveAt?: number }
+  | { phase: 'stopping'; since: number; readySince?: number; killed: boolean; failure?: InstanceFailure }
+  | { phase: 'exited'; since: number; readySince?: number; stopRequested: boolean; end: ProcessEnd; failure?: InstanceFailure };
 
 export type ExitedState = Extract<InstanceState, { phase: 'exited' }>;
 
@@ -41,6 +49,8 @@ export interface LifecycleActions {
   sendStopSignal(): void;
   /** SIGKILL to the instance's whole process group. */
   killGroup(): void;
+  /** SIGABRT to the instance, as systemd sends on a watchdog failure (a core dump shows where it hung). */
+  abort(): void;
 }
 
 export interface LifecycleListener {
@@ -51,11 +61,15 @@ export interface LifecycleListener {
   exited?(state: ExitedState): void;
   /** SIGKILL had to be sent after the stop timeout. */
   killedAfterTimeout?(): void;
+  /** The ready instance failed its watchdog: it is being aborted. Comes before `exited`. */
+  watchdogFailed?(failure: WatchdogFailure): void;
 }
 
 export interface LifecycleOptions {
   readyTimeoutMs: number;
   stopTimeoutMs: number;
+  /** Once ready, a keep-alive is due within each of these; unset: no watchdog. */
+  watchdogMs?: number;
   clock: Clock;
   actions: LifecycleActions;
   listener: LifecycleListener;
@@ -64,6 +78,7 @@ export interface LifecycleOptions {
 export class InstanceLifecycle {
   private current: InstanceState;
   private readyTimer?: Timer;
+  private watchdogTimer?: Timer;
   private killTimer?: Timer;
 
   constructor(private readonly options: LifecycleOptions) {
@@ -79,8 +94,24 @@ export class InstanceLifecycle {
   ready(): void {
     if (this.current.phase !== 'starting') return;
     this.readyTimer?.cancel();
-    this.current = { phase: 'ready', since: this.options.clock.now() };
+    const now = this.options.clock.now();
+    // Armed only now: READY_TIMEOUT covers the start. Becoming ready is the first sign of life.
+    this.current = this.options.watchdogMs === undefined ? { phase: 'ready', since: now } : { phase: 'ready', since: now, keptAliveAt: now };
+    this.armWatchdog();
     this.options.listener.ready?.();
+  }
+
+  /** A watchdog keep-alive: the ready instance is alive. Ignored without a watchdog, and before ready. */
+  keepAlive(): void {
+    if (this.current.phase !== 'ready' || this.options.watchdogMs === undefined) return;
+    this.current = { ...this.current, keptAliveAt: this.options.clock.now() };
+    this.armWatchdog();
+  }
+
+  /** WATCHDOG=trigger: the ready instance asks to be failed at once, as if it had missed its watchdog. */
+  watchdogTriggered(): void {
+    if (this.current.phase !== 'ready' || this.options.watchdogMs === undefined) return;
+    this.failWatchdog({ kind: 'watchdog-trigger' });
   }
 
   /** Ask the instance to stop: STOP_SIGNAL now, SIGKILL to its group after the stop timeout. */
@@ -92,7 +123,7 @@ export class InstanceLifecycle {
   /** Skip the grace period (a second SIGTERM to the init). */
   kill(): void {
     if (this.current.phase === 'exited') return;
-    if (this.current.phase !== 'stopping') this.beginStopping(readySinceOf(this.current), undefined, false);
+    if (this.current.phase !== 'stopping') this.beginStopping(readySinceOf(this.current), undefined, 'none');
     if (this.current.phase === 'stopping' && !this.current.killed) {
       this.killTimer?.cancel();
       this.current = { ...this.current, killed: true };
@@ -103,20 +134,22 @@ export class InstanceLifecycle {
   /** The spawn itself failed: there is no process to wait for. */
   spawnFailed(message: string): void {
     if (this.current.phase === 'exited') return;
-    this.finish({ exitCode: null, signal: null }, { kind: 'spawn-error', message }, true);
+    this.finish({ exitCode: null, signal: null }, undefined, { kind: 'spawn-error', message });
   }
 
   /** The process exited (reported by Node once it reaped it). */
   exited(end: ProcessEnd): void {
     if (this.current.phase === 'exited') return;
     const before = this.current;
-    if (before.phase === 'starting') this.finish(end, { kind: 'exited', end }, true);
-    else this.finish(end, before.phase === 'stopping' ? before.failure : undefined, false);
+    if (before.phase === 'starting') this.finish(end, undefined, { kind: 'exited', end });
+    else this.finish(end, before.phase === 'stopping' ? before.failure : undefined);
   }
 
-  /** `startFails`: the failure is news (the start had not failed before), to be reported ahead of the exit. */
-  private finish(end: ProcessEnd, failure: StartFailure | undefined, startFails: boolean): void {
+  /** `earlier`: a failure already reported; `startFailure`: one that is news, reported ahead of the exit. */
+  private finish(end: ProcessEnd, earlier: InstanceFailure | undefined, startFailure?: StartFailure): void {
+    const failure = startFailure ?? earlier;
     this.readyTimer?.cancel();
+    this.watchdogTimer?.cancel();
     this.killTimer?.cancel();
     const before = this.current;
     const readySince = readySinceOf(before);
@@ -129,7 +162,7 @@ export class InstanceLifecycle {
       ...(failure ? { failure } : {}),
     };
     this.current = final;
-    if (startFails && failure) this.options.listener.startFailed?.(failure);
+    if (startFailure) this.options.listener.startFailed?.(startFailure);
     this.options.listener.exited?.(final);
   }
 
@@ -140,11 +173,30 @@ export class InstanceLifecycle {
     this.options.listener.startFailed?.(failure);
   }
 
-  private beginStopping(readySince: number | undefined, failure?: StartFailure, signal = true): void {
+  private armWatchdog(): void {
+    const { watchdogMs } = this.options;
+    if (watchdogMs === undefined) return;
+    this.watchdogTimer?.cancel();
+    this.watchdogTimer = this.options.clock.after(watchdogMs, () => {
+      if (this.current.phase !== 'ready') return;
+      this.failWatchdog({ kind: 'watchdog', silentMs: this.options.clock.now() - (this.current.keptAliveAt ?? this.current.since) });
+    });
+  }
+
+  private failWatchdog(failure: WatchdogFailure): void {
+    if (this.current.phase !== 'ready') return;
+    this.beginStopping(this.current.since, failure, 'abort');
+    this.options.listener.watchdogFailed?.(failure);
+  }
+
+  /** `how`: the instance's STOP_SIGNAL, SIGABRT (a watchdog failure), or nothing yet (kill() follows at once). */
+  private beginStopping(readySince: number | undefined, failure?: InstanceFailure, how: 'stop-signal' | 'abort' | 'none' = 'stop-signal'): void {
     this.readyTimer?.cancel();
+    this.watchdogTimer?.cancel();
     this.current = { phase: 'stopping', since: this.options.clock.now(), ...(readySince === undefined ? {} : { readySince }), killed: false, ...(failure ? { failure } : {}) };
-    if (!signal) return;
-    this.options.actions.sendStopSignal();
+    if (how === 'none') return;
+    if (how === 'abort') this.options.actions.abort();
+    else this.options.actions.sendStopSignal();
     this.killTimer = this.options.clock.after(this.options.stopTimeoutMs, () => {
       if (this.current.phase !== 'stopping' || this.current.killed) return;
       this.current = { ...this.current, killed: true };

@@ -76,6 +76,10 @@ export class Instance implements Supervised {
         if (this.pid !== undefined) context.sweepGroup?.(this.pid, service, this.log);
         this.events.exited(state);
       },
+      watchdogFailed: (failure) => {
+        const why = failure.kind === 'watchdog' ? `no keep-alive for ${failure.silentMs} ms (WATCHDOG=${service.watchdogMs} ms)` : 'it sent WATCHDOG=trigger';
+        this.log.error({ pid: this.pid, watchdogMs: service.watchdogMs, ...(failure.kind === 'watchdog' ? { silentMs: failure.silentMs } : { triggered: true }) }, `watchdog failure: ${why}; aborting it with SIGABRT`);
+      },
       killedAfterTimeout: () => {
         this.log.warn({ pid: this.pid, stopTimeoutMs: service.stopTimeoutMs }, `still running ${service.stopTimeoutMs} ms after ${service.stopSignal}: killed its process group`);
       },
@@ -83,9 +87,11 @@ export class Instance implements Supervised {
     this.lifecycle = new InstanceLifecycle({
       readyTimeoutMs: service.readyTimeoutMs,
       stopTimeoutMs: service.stopTimeoutMs,
+      ...(service.watchdogMs === undefined ? {} : { watchdogMs: service.watchdogMs }),
       clock: context.clock,
       actions: {
-        sendStopSignal: () => this.sendStopSignal(),
+        sendStopSignal: () => this.signalMain(service.stopSignal),
+        abort: () => this.signalMain('SIGABRT'),
         killGroup: () => this.killGroup(),
       },
       listener,
@@ -135,7 +141,8 @@ export class Instance implements Supervised {
 
   private async spawn(): Promise<void> {
     const { service, context } = this;
-    const notify = service.readiness.kind === 'notify';
+    // The notify channels carry readiness (READY=notify) and watchdog keep-alives (WATCHDOG).
+    const notify = service.readiness.kind === 'notify' || service.watchdogMs !== undefined;
     const listenFd = context.listenFd(service);
     const notifyPipeFd = FIRST_PASSED_FD + (listenFd === undefined ? 0 : 1);
     const env: Record<string, string | undefined> = {
@@ -150,6 +157,7 @@ export class Instance implements Supervised {
       env.LISTEN_FDS = '1';
       env.LISTEN_FDNAMES = service.name;
     }
+    if (service.watchdogMs !== undefined) env.WATCHDOG_USEC = String(service.watchdogMs * 1000);
     if (notify) {
       env.NOTIFY_PIPE = String(notifyPipeFd);
       try {
@@ -177,8 +185,12 @@ export class Instance implements Supervised {
       ...(listenFd === undefined ? [] : [listenFd]),
       ...(notify ? ['pipe' as const] : []),
     ] as unknown as readonly ['ignore', 'pipe', 'pipe', ...'pipe'[]];
-    // LISTEN_PID must be the instance's own pid, known only after fork: the exec step sets it.
-    const plan = planSpawn({ file, args, env, step: listenFd === undefined ? {} : { listenPid: true, fds: stdio.length } });
+    // LISTEN_PID and WATCHDOG_PID must be the instance's own pid, known only after fork: the exec step sets them.
+    const step = {
+      ...(listenFd === undefined ? {} : { listenPid: true }),
+      ...(service.watchdogMs === undefined ? {} : { watchdogPid: true }),
+    };
+    const plan = planSpawn({ file, args, env, step: Object.keys(step).length === 0 ? {} : { ...step, fds: stdio.length } });
     const subprocess = execa(plan.file, plan.args, {
       env: plan.env,
       extendEnv: false,
@@ -229,7 +241,10 @@ export class Instance implements Supervised {
     const message = withinSizeLimit(received);
     if (message.status !== undefined) this.lastStatus = message.status;
     if (message.error !== undefined || message.status !== undefined || message.stopping) this.notifyRecords.offer(message);
-    if (message.ready) this.lifecycle.ready();
+    // With another readiness (a probe), the channels are there for the watchdog alone.
+    if (message.ready && this.service.readiness.kind === 'notify') this.lifecycle.ready();
+    if (message.keepAlive) this.lifecycle.keepAlive();
+    if (message.watchdogTrigger) this.lifecycle.watchdogTriggered();
   }
 
   private logNotify(message: NotifyMessage, suppressed?: number): void {
@@ -240,10 +255,10 @@ export class Instance implements Supervised {
     if (message.stopping) this.log.info(fields, `reports it is stopping${held}`);
   }
 
-  private sendStopSignal(): void {
+  private signalMain(signal: NodeJS.Signals): void {
     if (this.pid === undefined) return;
     try {
-      process.kill(this.pid, this.service.stopSignal);
+      process.kill(this.pid, signal);
     } catch {
       // gone already
     }

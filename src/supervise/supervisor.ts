@@ -11,7 +11,7 @@ import { deferred, type Deferred } from '../util/deferred.ts';
 import type { Clock } from './clock.ts';
 import { describeEnd, describeFailure } from './describe.ts';
 import { Generation, type StartOutcome } from './generation.ts';
-import type { ExitedState, StartFailure } from './instance-lifecycle.ts';
+import type { ExitedState, InstanceFailure } from './instance-lifecycle.ts';
 import { RestartBudget, shouldRestart } from './restart-policy.ts';
 import type { Slot } from './slot.ts';
 import { generationStatus } from './status.ts';
@@ -257,6 +257,6 @@ export class Supervisor {
   }
 }
 
-function failureFields(instance: Supervised, failure: StartFailure): Record<string, unknown> {
+function failureFields(instance: Supervised, failure: InstanceFailure): Record<string, unknown> {
   return { service: instance.service.name, instance: instance.index, generation: instance.generation, reason: describeFailure(failure), lastStatus: instance.lastStatus };
 }

@@ -32,11 +32,16 @@ export class FakeInstance implements Supervised {
     this.lifecycle = new InstanceLifecycle({
       readyTimeoutMs: service.readyTimeoutMs,
       stopTimeoutMs: service.stopTimeoutMs,
+      ...(service.watchdogMs === undefined ? {} : { watchdogMs: service.watchdogMs }),
       clock,
       actions: {
         sendStopSignal: () => {
           this.journal.push(`stop ${this.name}@${this.generation}`);
           if (this.exitOnStop) queueMicrotask(() => this.exit(0));
+        },
+        abort: () => {
+          this.journal.push(`abort ${this.name}@${this.generation}`);
+          if (this.exitOnStop) queueMicrotask(() => this.exit(null, 'SIGABRT'));
         },
         killGroup: () => {
           this.journal.push(`kill ${this.name}@${this.generation}`);
@@ -84,6 +89,10 @@ export class FakeInstance implements Supervised {
 
   ready(): void {
     this.lifecycle.ready();
+  }
+
+  keepAlive(): void {
+    this.lifecycle.keepAlive();
   }
 
   exit(code: number | null, signal: NodeJS.Signals | null = null): void {

@@ -14,12 +14,18 @@ describe('parseSystemdText', () => {
   });
 
   test('unknown keys are kept only in raw', () => {
-    const text = 'MAINPID=42\nERRNO=2\nWATCHDOG=1\nBARRIER=1';
+    const text = 'MAINPID=42\nERRNO=2\nWATCHDOG_USEC=5\nBARRIER=1';
     assert.deepEqual(parseSystemdText(text), { raw: text });
   });
 
   test('flags mean something only as 1', () => {
-    assert.deepEqual(parseSystemdText('READY=0\nSTOPPING=yes\nRELOADING='), { raw: 'READY=0\nSTOPPING=yes\nRELOADING=' });
+    assert.deepEqual(parseSystemdText('READY=0\nSTOPPING=yes\nRELOADING=\nWATCHDOG=yes'), { raw: 'READY=0\nSTOPPING=yes\nRELOADING=\nWATCHDOG=yes' });
+  });
+
+  test('WATCHDOG=1 is a keep-alive, WATCHDOG=trigger fails the instance', () => {
+    assert.deepEqual(parseSystemdText('WATCHDOG=1'), { raw: 'WATCHDOG=1', keepAlive: true });
+    assert.deepEqual(parseSystemdText('WATCHDOG=trigger'), { raw: 'WATCHDOG=trigger', watchdogTrigger: true });
+    assert.deepEqual(parseSystemdText('STATUS=busy\nWATCHDOG=1'), { raw: 'STATUS=busy\nWATCHDOG=1', status: 'busy', keepAlive: true });
   });
 
   test('a STATUS keeps every character after the first =, and the last STATUS wins', () => {

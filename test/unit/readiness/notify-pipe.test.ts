@@ -21,13 +21,16 @@ describe('NotifyPipeParser', () => {
         '{"ready":false,"reloading":true}\n',
         '{"stopping":true}\n',
         '{"ready":true,"size":3,"extra":{"x":1}}\n',
+        '{"healthy":true}\n',
       ]),
+      // Every one is a watchdog keep-alive, as async-container counts them.
       [
-        { raw: '{"ready":true,"status":"All systems go"}', ready: true, status: 'All systems go' },
-        { raw: '{"status":"Loading"}', status: 'Loading' },
-        { raw: '{"ready":false,"reloading":true}', ready: false, reloading: true },
-        { raw: '{"stopping":true}', stopping: true },
-        { raw: '{"ready":true,"size":3,"extra":{"x":1}}', ready: true },
+        { raw: '{"ready":true,"status":"All systems go"}', keepAlive: true, ready: true, status: 'All systems go' },
+        { raw: '{"status":"Loading"}', keepAlive: true, status: 'Loading' },
+        { raw: '{"ready":false,"reloading":true}', keepAlive: true, ready: false, reloading: true },
+        { raw: '{"stopping":true}', keepAlive: true, stopping: true },
+        { raw: '{"ready":true,"size":3,"extra":{"x":1}}', keepAlive: true, ready: true },
+        { raw: '{"healthy":true}', keepAlive: true },
       ],
     );
   });
@@ -49,7 +52,7 @@ describe('NotifyPipeParser', () => {
   test('the three conventions mixed on one pipe, and CRLF line ends', () => {
     assert.deepEqual(parseAll(['STATUS=warming\r\n{"status":"half"}\r\n\r\n']), [
       { raw: 'STATUS=warming', status: 'warming' },
-      { raw: '{"status":"half"}', status: 'half' },
+      { raw: '{"status":"half"}', keepAlive: true, status: 'half' },
       { raw: '', ready: true },
     ]);
   });
@@ -80,7 +83,7 @@ describe('NotifyPipeParser', () => {
       { raw: 'STATUS=a', status: 'a' },
       { raw: 'READY=1', ready: true },
     ]);
-    assert.deepEqual(parseAll(['{"ready":true}']), [{ raw: '{"ready":true}', ready: true }]);
+    assert.deepEqual(parseAll(['{"ready":true}']), [{ raw: '{"ready":true}', keepAlive: true, ready: true }]);
   });
 
   test('the end of an empty stream, or one that ended on a newline, adds nothing', () => {
@@ -94,7 +97,7 @@ describe('NotifyPipeParser', () => {
     assert.equal(messages[0]?.raw, '{"ready":tru');
     assert.match(messages[0]?.error ?? '', /JSON/);
     assert.equal(messages[0]?.ready, undefined);
-    assert.deepEqual(messages[1], { raw: '{"ready":true}', ready: true });
+    assert.deepEqual(messages[1], { raw: '{"ready":true}', keepAlive: true, ready: true });
   });
 
   test('JSON fields of the wrong type are an error, not a guess', () => {
@@ -135,12 +138,12 @@ describe('readNotifyPipe', () => {
     const { messages, count } = collect(stream);
     stream.write('{"status":"starting"}\nREA');
     await count(1);
-    assert.deepEqual(messages, [{ raw: '{"status":"starting"}', status: 'starting' }]);
+    assert.deepEqual(messages, [{ raw: '{"status":"starting"}', keepAlive: true, status: 'starting' }]);
     const ended = once(stream, 'end');
     stream.end('DY=1');
     await ended;
     assert.deepEqual(messages, [
-      { raw: '{"status":"starting"}', status: 'starting' },
+      { raw: '{"status":"starting"}', keepAlive: true, status: 'starting' },
       { raw: 'READY=1', ready: true },
     ]);
   });

@@ -1,5 +1,5 @@
 // The instance state machine, driven by a fake clock.
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InstanceLifecycle, type InstanceState, type StartFailure } from '../../../src/supervise/instance-lifecycle.ts';
 
@@ -7,7 +7,7 @@ import { InstanceLifecycle, type InstanceState, type StartFailure } from '../../
 const phaseOf = (lifecycle: InstanceLifecycle): string => lifecycle.state.phase;
 import { FakeClock } from '../../helpers/fake-clock.ts';
 
-function setup(readyTimeoutMs = 1000, stopTimeoutMs = 500) {
+function setup(readyTimeoutMs = 1000, stopTimeoutMs = 500, watchdogMs?: number) {
   const clock = new FakeClock();
   const actions: string[] = [];
   const events: string[] = [];
@@ -15,8 +15,9 @@ function setup(readyTimeoutMs = 1000, stopTimeoutMs = 500) {
   const lifecycle = new InstanceLifecycle({
     readyTimeoutMs,
     stopTimeoutMs,
+    ...(watchdogMs === undefined ? {} : { watchdogMs }),
     clock,
-    actions: { sendStopSignal: () => actions.push('stop-signal'), killGroup: () => actions.push('kill-group') },
+    actions: { sendStopSignal: () => actions.push('stop-signal'), killGroup: () => actions.push('kill-group'), abort: () => actions.push('abort') },
     listener: {
       ready: () => events.push('ready'),
       startFailed: (failure) => {
@@ -25,6 +26,7 @@ function setup(readyTimeoutMs = 1000, stopTimeoutMs = 500) {
       },
       exited: (state) => events.push(`exited:${state.readySince !== undefined ? 'was-ready' : 'never-ready'}:${state.stopRequested ? 'stopped' : 'by-itself'}`),
       killedAfterTimeout: () => events.push('killed-after-timeout'),
+      watchdogFailed: (failure) => events.push(`watchdog-failed:${failure.kind === 'watchdog' ? `silent ${failure.silentMs} ms` : 'triggered'}`),
     },
   });
   return { clock, actions, events, failures, lifecycle };
@@ -120,4 +122,74 @@ test('a spawn error is a failed start with no process to wait for', () => {
   assert.equal(phaseOf(lifecycle), 'exited');
   assert.deepEqual(events, ['start-failed:spawn-error:while-exited', 'exited:never-ready:by-itself']);
   assert.equal(clock.pending, 0);
+});
+
+describe('the watchdog', () => {
+  test('is not armed before ready: the ready timeout covers the start', () => {
+    const { clock, actions, events, lifecycle } = setup(10_000, 500, 1000);
+    clock.advance(5000);
+    lifecycle.keepAlive();
+    assert.deepEqual([phaseOf(lifecycle), actions, events], ['starting', [], []]);
+  });
+
+  test('keep-alives within each interval keep a ready instance untouched', () => {
+    const { clock, actions, lifecycle } = setup(1000, 500, 1000);
+    lifecycle.ready();
+    for (let i = 0; i < 30; i++) {
+      clock.advance(999);
+      lifecycle.keepAlive();
+    }
+    assert.deepEqual([phaseOf(lifecycle), actions], ['ready', []]);
+    const state = lifecycle.state;
+    assert.equal(state.phase === 'ready' && state.keptAliveAt, 30 * 999);
+  });
+
+  test('a missed keep-alive aborts the instance with SIGABRT, then kills its group after the stop timeout', () => {
+    const { clock, actions, events, lifecycle } = setup(1000, 500, 1000);
+    lifecycle.ready();
+    clock.advance(400);
+    lifecycle.keepAlive();
+    clock.advance(999);
+    assert.deepEqual(actions, []);
+    clock.advance(1);
+    assert.deepEqual(actions, ['abort']);
+    assert.deepEqual(events, ['ready', 'watchdog-failed:silent 1000 ms']);
+    assert.equal(phaseOf(lifecycle), 'stopping');
+    clock.advance(500);
+    assert.deepEqual(actions, ['abort', 'kill-group']);
+    lifecycle.exited({ exitCode: null, signal: 'SIGKILL' });
+    const state = lifecycle.state;
+    assert.ok(state.phase === 'exited');
+    assert.deepEqual(state.failure, { kind: 'watchdog', silentMs: 1000 });
+    assert.equal(state.readySince, 0);
+    assert.deepEqual(events.slice(2), ['killed-after-timeout', 'exited:was-ready:stopped']);
+  });
+
+  test('WATCHDOG=trigger fails the ready instance at once', () => {
+    const { actions, events, lifecycle } = setup(1000, 500, 60_000);
+    lifecycle.ready();
+    lifecycle.watchdogTriggered();
+    assert.deepEqual(actions, ['abort']);
+    assert.deepEqual(events, ['ready', 'watchdog-failed:triggered']);
+  });
+
+  test('without a watchdog, keep-alives and triggers are ignored', () => {
+    const { clock, actions, lifecycle } = setup();
+    lifecycle.ready();
+    lifecycle.keepAlive();
+    lifecycle.watchdogTriggered();
+    clock.advance(3_600_000);
+    assert.deepEqual([phaseOf(lifecycle), actions], ['ready', []]);
+    assert.deepEqual(lifecycle.state, { phase: 'ready', since: 0 });
+  });
+
+  test('stopping disarms it', () => {
+    const { clock, actions, lifecycle } = setup(1000, 500, 1000);
+    lifecycle.ready();
+    lifecycle.stop();
+    clock.advance(400);
+    lifecycle.exited({ exitCode: 0, signal: null });
+    clock.advance(10_000);
+    assert.deepEqual(actions, ['stop-signal']);
+  });
 });

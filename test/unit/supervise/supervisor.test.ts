@@ -358,3 +358,51 @@ test('reload: a RELOAD=signal instance waiting to be restarted when the reload c
   assert.equal(journal.filter((e) => e === 'start sig.1@1').length, 1, 'and not the number of the generation it exited in');
   assert.deepEqual(supervisor.status().generations.map((g) => [g.number, g.instances.map((i) => `${i.service}@${i.generation}`)]), [[2, ['web@2', 'sig@2']]]);
 });
+
+// The watchdog (WATCHDOG=): a failure is a crash, restarted under RESTART= and counted.
+
+test('a watchdog failure is a failure: the instance is aborted, restarted under RESTART=on-failure, and counts toward the crash-loop budget', async () => {
+  const world = await startLive([serviceConfig('web', { restart: 'on-failure', watchdogMs: 1000 }), serviceConfig('jobs')]);
+  for (let round = 1; round <= 5; round++) {
+    world.clock.advance(1000);
+    await settle();
+    assert.ok(world.journal.includes('abort web.1@1'), 'aborted once silent for the watchdog interval');
+    assert.equal(world.supervisor.healthy, false, '--health is 1 while it is down');
+    const webs = (): number => world.of(1).filter((i) => i.name === 'web.1').length;
+    for (let waited = 0; webs() === round; waited += 50) {
+      assert.ok(waited < 10_000, `restarted within its backoff (round ${round})`);
+      world.clock.advance(50);
+      await settle();
+    }
+    assert.equal(webs(), round + 1);
+    world.of(1).at(-1)?.ready();
+    await settle();
+    assert.equal(world.supervisor.healthy, true, 'and 0 again once the replacement is ready');
+  }
+  world.clock.advance(1000);
+  assert.equal(await world.running, 1, 'the sixth within a minute is a crash loop');
+});
+
+test('keep-alives keep a watched instance untouched', async () => {
+  const world = await startLive([serviceConfig('web', { watchdogMs: 3000 })]);
+  for (let i = 0; i < 30; i++) {
+    world.clock.advance(1000);
+    world.of(1)[0]?.keepAlive();
+  }
+  await settle();
+  assert.deepEqual(world.journal.filter((e) => e.startsWith('abort') || e.startsWith('stop')), []);
+  assert.equal(world.supervisor.healthy, true);
+});
+
+test('reload: a new instance that fails its watchdog before the commit rolls the reload back', async () => {
+  const { supervisor, of, clock } = await startLive([serviceConfig('web', { count: 2, watchdogMs: 1000, readyTimeoutMs: 5000 })]);
+  const outcome = supervisor.reload();
+  await settle();
+  of(2)[0]?.ready();
+  clock.advance(1000);
+  of(1).forEach((instance) => instance.keepAlive());
+  const result = await outcome;
+  assert.ok(!result.committed && 'reason' in result, JSON.stringify(result));
+  assert.match(result.reason, /web\.1 failed its watchdog: no keep-alive for 1000 ms/);
+  assert.deepEqual(supervisor.status().generations.map((g) => [g.number, g.state]), [[1, 'live']]);
+});
