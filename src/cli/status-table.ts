@@ -1,10 +1,10 @@
 // `--status`: the running init's generations and instances as a table.
 import type { OutputStats } from '../log/output.ts';
 import type { WriterStats } from '../log/fd-writer.ts';
-import type { StatusSnapshot } from '../control/protocol.ts';
+import type { InstanceStatus, StatusSnapshot } from '../control/protocol.ts';
 
 export function formatStatus(status: StatusSnapshot, now: number, output?: OutputStats): string {
-  const header = ['GEN', 'SERVICE', 'PID', 'STATE', 'FOR', 'READY FOR', 'RESTARTS', 'LAST STATUS'];
+  const header = ['GEN', 'SERVICE', 'PID', 'STATE', 'FOR', 'READY FOR', 'KEEP-ALIVE', 'RESTARTS', 'LAST STATUS'];
   const rows = status.generations.flatMap((generation) =>
     generation.instances.map((instance) => [
       `${generation.number} (${generation.state})`,
@@ -13,7 +13,8 @@ export function formatStatus(status: StatusSnapshot, now: number, output?: Outpu
       instance.state,
       instance.since === null ? '-' : duration(now - instance.since),
       instance.readySince === null ? '-' : duration(now - instance.readySince),
-      String(instance.restarts),
+      instance.lastKeepAlive === null ? '-' : `${duration(now - instance.lastKeepAlive)} ago`,
+      restarts(instance),
       instance.lastStatus ?? '-',
     ]),
   );
@@ -22,6 +23,12 @@ export function formatStatus(status: StatusSnapshot, now: number, output?: Outpu
   const summary = `baton (pid ${status.pid}): ${status.healthy ? 'healthy' : 'not healthy'}`;
   const streams = output === undefined ? [] : [`output: stdout ${streamState(output.stdout)}; stderr ${streamState(output.stderr)}`];
   return [summary, ...streams, line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+/** `3 (crashed 2, watchdog 1)`: how many, and why the instances before ended. */
+function restarts(instance: InstanceStatus): string {
+  const causes = Object.entries(instance.restartsBy).map(([cause, count]) => `${cause} ${count}`);
+  return causes.length === 0 ? String(instance.restarts) : `${instance.restarts} (${causes.join(', ')})`;
 }
 
 function streamState(stats: WriterStats): string {

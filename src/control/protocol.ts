@@ -11,6 +11,17 @@ export type ControlResponse =
   | { ok: true; command: 'reload'; outcome: ReloadOutcome }
   | { ok: false; error: string };
 
+/** Why an instance ended: by itself (cleanly or not), a failed start, its watchdog, or a stop on request. */
+export type ExitCause = 'crashed' | 'exited' | 'start-failed' | 'watchdog' | 'stopped';
+
+/** A service's figures since the init started, across generations (async-container's Statistics). */
+export interface ServiceCounters {
+  spawned: number;
+  ready: number;
+  restarts: number;
+  exits: Record<ExitCause, number>;
+}
+
 export interface InstanceStatus {
   service: string;
   instance: number;
@@ -22,6 +33,10 @@ export interface InstanceStatus {
   since: number | null;
   readySince: number | null;
   restarts: number;
+  /** Restarts by why the instance before ended. */
+  restartsBy: Partial<Record<ExitCause, number>>;
+  /** Its last watchdog keep-alive (with a watchdog, while ready), else null. */
+  lastKeepAlive: number | null;
   lastStatus: string | null;
 }
 
@@ -36,6 +51,8 @@ export interface StatusSnapshot {
   pid: number;
   healthy: boolean;
   reload: 'idle' | 'starting' | 'committing' | 'rolling-back';
+  /** Each service's figures since the init started, across generations. */
+  services: Record<string, ServiceCounters>;
   generations: GenerationStatus[];
 }
 

@@ -5,10 +5,9 @@
 // what comes next.
 import type { ServiceConfig } from '../config/types.ts';
 import { deferred, type Deferred } from '../util/deferred.ts';
-import type { Clock } from './clock.ts';
 import { readySinceOf, type ExitedState, type InstanceFailure, type StartFailure } from './instance-lifecycle.ts';
-import { Slot, type SlotEvents } from './slot.ts';
-import type { SpawnInstance, Supervised } from './supervised.ts';
+import { Slot, type SlotContext, type SlotEvents } from './slot.ts';
+import type { Supervised } from './supervised.ts';
 
 /** A slot of a launch that has not started yet: it has no instance until it does. */
 export interface QueuedSlot {
@@ -41,8 +40,7 @@ export class Generation {
   constructor(
     readonly number: number,
     readonly startedAt: number,
-    private readonly spawn: SpawnInstance,
-    private readonly clock: Clock,
+    private readonly slotContext: SlotContext,
     private readonly events: GenerationEvents,
   ) {}
 
@@ -164,7 +162,7 @@ export class Generation {
     while (this.waiting.size < this.parallel && this.launched !== undefined) {
       const next = this.queue.shift();
       if (next === undefined) return;
-      const slot = new Slot(next.service, next.index, this.number, this.slotEvents, this.spawn, this.clock);
+      const slot = new Slot(next.service, next.index, this.number, this.slotEvents, this.slotContext);
       this.held.push(slot);
       this.waiting.add(slot);
       slot.start();

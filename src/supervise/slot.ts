@@ -1,5 +1,5 @@
 // One place an instance runs in (`web.2`), across its restarts and, for a RELOAD=signal
-// service, across generations: the instance it runs now, how often it was restarted,
+// service, across generations: the instance it runs now, how often it was restarted and why,
 // the backoff before the next try, a restart that is due, whether it has ended for good,
 // and the generation whose number its next instance carries. The generation that holds
 // the slot is the only caller of its methods; the slot reports to that generation.
@@ -7,7 +7,16 @@ import type { ServiceConfig } from '../config/types.ts';
 import type { Clock, Timer } from './clock.ts';
 import { readySinceOf, type ExitedState, type StartFailure } from './instance-lifecycle.ts';
 import { Backoff, STABLE_AFTER_MS } from './restart-policy.ts';
+import type { ExitCause } from '../control/protocol.ts';
+import { exitCause, type ServiceStatistics } from './statistics.ts';
 import type { SpawnInstance, Supervised } from './supervised.ts';
+
+/** What every slot is made with: how to spawn an instance, the clock, and where its service's figures go. */
+export interface SlotContext {
+  spawn: SpawnInstance;
+  clock: Clock;
+  statisticsOf(service: ServiceConfig): ServiceStatistics;
+}
 
 /** What a slot reports to the generation that holds it. */
 export interface SlotEvents {
@@ -18,7 +27,10 @@ export interface SlotEvents {
 
 export class Slot {
   private current: Supervised;
-  private restartCount = 0;
+  /** Why the instance that a restart replaced had ended. */
+  private readonly restartCauses: Partial<Record<ExitCause, number>> = {};
+  private lastExit: ExitCause | undefined;
+  private readonly statistics: ServiceStatistics;
   private readonly backoff = new Backoff();
   private pendingRestart: Timer | undefined;
   private hasEnded = false;
@@ -28,9 +40,9 @@ export class Slot {
     readonly index: number,
     private generation: number,
     private events: SlotEvents,
-    private readonly spawn: SpawnInstance,
-    private readonly clock: Clock,
+    private readonly context: SlotContext,
   ) {
+    this.statistics = context.statisticsOf(service);
     this.current = this.create();
   }
 
@@ -43,7 +55,12 @@ export class Slot {
   }
 
   get restarts(): number {
-    return this.restartCount;
+    return Object.values(this.restartCauses).reduce((sum, count) => sum + count, 0);
+  }
+
+  /** Restarts by why the instance before ended. */
+  get restartsBy(): Partial<Record<ExitCause, number>> {
+    return { ...this.restartCauses };
   }
 
   /** Exited, or stopped, and not to be restarted. */
@@ -61,11 +78,12 @@ export class Slot {
    * that had stayed ready STABLE_AFTER_MS has recovered: its backoff starts afresh.
    */
   restartLater(): number {
+    const { clock } = this.context;
     const readySince = readySinceOf(this.current.state);
-    if (readySince !== undefined && this.clock.now() - readySince >= STABLE_AFTER_MS) this.backoff.reset();
+    if (readySince !== undefined && clock.now() - readySince >= STABLE_AFTER_MS) this.backoff.reset();
     const delay = this.backoff.next();
     this.pendingRestart?.cancel();
-    this.pendingRestart = this.clock.after(delay, () => this.restartNow());
+    this.pendingRestart = clock.after(delay, () => this.restartNow());
     return delay;
   }
 
@@ -74,7 +92,9 @@ export class Slot {
     this.pendingRestart?.cancel();
     this.pendingRestart = undefined;
     this.hasEnded = false;
-    this.restartCount += 1;
+    const cause = this.lastExit ?? 'stopped';
+    this.restartCauses[cause] = (this.restartCauses[cause] ?? 0) + 1;
+    this.statistics.restarted();
     this.current = this.create();
     this.current.start();
   }
@@ -107,11 +127,21 @@ export class Slot {
 
   private create(): Supervised {
     // Only the slot's current instance reports: one it replaced has exited already.
-    const instance: Supervised = this.spawn(this.service, this.index, this.generation, {
-      ready: () => instance === this.current && this.events.ready(this),
+    const instance: Supervised = this.context.spawn(this.service, this.index, this.generation, {
+      ready: () => {
+        if (instance !== this.current) return;
+        this.statistics.ready();
+        this.events.ready(this);
+      },
       startFailed: (failure) => instance === this.current && this.events.startFailed(this, failure),
-      exited: (state) => instance === this.current && this.events.exited(this, state),
+      exited: (state) => {
+        if (instance !== this.current) return;
+        this.lastExit = exitCause(state);
+        this.statistics.exited(this.lastExit);
+        this.events.exited(this, state);
+      },
     });
+    this.statistics.spawned();
     return instance;
   }
 }

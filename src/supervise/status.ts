@@ -25,10 +25,12 @@ function slotStatus(slot: Slot): InstanceStatus {
     since: state.since,
     readySince: state.phase === 'ready' ? state.since : null,
     restarts: slot.restarts,
+    restartsBy: slot.restartsBy,
+    lastKeepAlive: state.phase === 'ready' ? (state.keptAliveAt ?? null) : null,
     lastStatus: instance.lastStatus ?? null,
   };
 }
 
 function queuedStatus(slot: QueuedSlot, generation: number): InstanceStatus {
-  return { service: slot.service.name, instance: slot.index, generation, pid: null, state: 'queued', since: null, readySince: null, restarts: 0, lastStatus: null };
+  return { service: slot.service.name, instance: slot.index, generation, pid: null, state: 'queued', since: null, readySince: null, restarts: 0, restartsBy: {}, lastKeepAlive: null, lastStatus: null };
 }

@@ -13,7 +13,8 @@ import { describeEnd, describeFailure } from './describe.ts';
 import { Generation, type StartOutcome } from './generation.ts';
 import type { ExitedState, InstanceFailure } from './instance-lifecycle.ts';
 import { RestartBudget, shouldRestart } from './restart-policy.ts';
-import type { Slot } from './slot.ts';
+import type { Slot, SlotContext } from './slot.ts';
+import { ServiceStatistics } from './statistics.ts';
 import { generationStatus } from './status.ts';
 import type { SpawnInstance, Supervised } from './supervised.ts';
 
@@ -35,6 +36,9 @@ export class Supervisor {
    * instance, not a crash loop; one instance that keeps crashing still is.
    */
   private readonly budgets = new Map<string, RestartBudget>();
+  /** Each service's figures, kept across generations like the budgets. */
+  private readonly statistics = new Map<string, ServiceStatistics>();
+  private readonly slotContext: SlotContext;
   private lastGeneration = 0;
   private stopping = false;
   private readonly stopRequest = deferred();
@@ -49,7 +53,10 @@ export class Supervisor {
     private readonly spawn: SpawnInstance,
     private readonly log: Logger,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    for (const service of config.services) this.statistics.set(service.name, new ServiceStatistics());
+    this.slotContext = { spawn, clock, statisticsOf: (service) => this.statistics.get(service.name) as ServiceStatistics };
+  }
 
   /** Runs until everything has stopped; resolves with the init's exit code. */
   async run(): Promise<number> {
@@ -110,6 +117,7 @@ export class Supervisor {
       pid: process.pid,
       healthy: this.healthy,
       reload: this.reloadState.phase,
+      services: Object.fromEntries([...this.statistics].map(([name, statistics]) => [name, statistics.snapshot])),
       generations: [...this.generations].map((generation) => generationStatus(generation, generation === this.live ? 'live' : generation.stopping ? 'stopping' : 'starting')),
     };
   }
@@ -187,7 +195,7 @@ export class Supervisor {
     this.lastGeneration += 1;
     const number = this.lastGeneration;
     if (number === 1) this.log.info({ generation: number }, `generation ${number} starting`);
-    const generation = new Generation(number, this.clock.now(), this.spawn, this.clock, {
+    const generation = new Generation(number, this.clock.now(), this.slotContext, {
       exited: (owner, slot, state) => this.slotExited(owner, slot, state),
     });
     this.generations.add(generation);

@@ -72,4 +72,36 @@ describe('the watchdog', () => {
     assert.equal(failure?.msg, 'watchdog failure: it sent WATCHDOG=trigger; aborting it with SIGABRT');
     assert.ok(s.records().some((record) => /^exited/.test(String(record.msg)) && record.signal === 'SIGABRT'));
   });
+
+  test('--status --json counts what happened to each service: spawns, readies, exits and restarts by cause', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-figures-'));
+    const s = supervise({
+      BATON_A_COMMAND: service(`--ready=json --crash-on-usr2=${join(dir, 'a')}`),
+      BATON_A_READY: 'notify',
+      BATON_B_COMMAND: service(`--ready=json --trigger-watchdog-once=${join(dir, 'b')}`),
+      BATON_B_READY: 'notify',
+      BATON_B_WATCHDOG: '1h',
+    });
+    const readies = (service: string): number => s.records().filter((record) => record.msg === 'ready' && record.service === service).length;
+    await s.init.waitUntil(() => readies('b') === 2, 'b ready again after its watchdog failure');
+    await s.record(/generation 1 is running/);
+    s.init.signal('SIGUSR2');
+    await s.init.waitUntil(() => readies('a') === 2, 'a ready again after its crash');
+    const status = await s.query('--status', '--json');
+    assert.equal(status.code, 0, status.stderr);
+    const snapshot = JSON.parse(status.stdout) as { services: Record<string, unknown>; generations: Array<{ instances: Array<{ service: string; restarts: number; restartsBy: Record<string, number> }> }> };
+    const none = { crashed: 0, exited: 0, 'start-failed': 0, watchdog: 0, stopped: 0 };
+    assert.deepEqual(snapshot.services, {
+      a: { spawned: 2, ready: 2, restarts: 1, exits: { ...none, crashed: 1 } },
+      b: { spawned: 2, ready: 2, restarts: 1, exits: { ...none, watchdog: 1 } },
+    });
+    assert.deepEqual(snapshot.generations[0]?.instances.map((i) => [i.service, i.restarts, i.restartsBy]), [
+      ['a', 1, { crashed: 1 }],
+      ['b', 1, { watchdog: 1 }],
+    ]);
+    s.init.signal('SIGTERM');
+    const exit = await s.init.exited;
+    assert.equal(exit.code, 0, exit.stderr);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });

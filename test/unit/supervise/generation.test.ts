@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import type { ServiceConfig } from '../../../src/config/types.ts';
 import { Generation, type StartOutcome } from '../../../src/supervise/generation.ts';
 import type { ExitedState } from '../../../src/supervise/instance-lifecycle.ts';
+import type { SlotContext } from '../../../src/supervise/slot.ts';
+import { ServiceStatistics } from '../../../src/supervise/statistics.ts';
 import { FakeClock } from '../../helpers/fake-clock.ts';
 import { FakeInstance } from '../../helpers/fake-instance.ts';
 import { serviceConfig, settle } from '../../helpers/fake-supervisor.ts';
@@ -15,16 +17,21 @@ function world() {
   const instances: FakeInstance[] = [];
   const exits: string[] = [];
   let pid = 100;
+  const statistics = new Map<string, ServiceStatistics>();
+  const context: SlotContext = {
+    spawn: (service, index, generationNumber, events) => {
+      const instance = new FakeInstance(service, index, generationNumber, events, clock, journal, pid++);
+      instances.push(instance);
+      return instance;
+    },
+    clock,
+    statisticsOf: (service) => statistics.get(service.name) ?? statistics.set(service.name, new ServiceStatistics()).get(service.name) as ServiceStatistics,
+  };
   const generation = (number: number): Generation =>
     new Generation(
       number,
       clock.now(),
-      (service, index, generationNumber, events) => {
-        const instance = new FakeInstance(service, index, generationNumber, events, clock, journal, pid++);
-        instances.push(instance);
-        return instance;
-      },
-      clock,
+      context,
       { exited: (owner, slot, state: ExitedState) => exits.push(`${slot.name}@${owner.number}:${state.end.exitCode}`) },
     );
   const find = (name: string, number: number): FakeInstance => {
@@ -32,7 +39,7 @@ function world() {
     assert.ok(found, `${name} of generation ${number}`);
     return found;
   };
-  return { clock, journal, exits, generation, find };
+  return { clock, journal, exits, generation, find, statistics };
 }
 
 async function outcomeOf(launch: Promise<StartOutcome>): Promise<StartOutcome | 'pending'> {

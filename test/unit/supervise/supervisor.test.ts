@@ -406,3 +406,46 @@ test('reload: a new instance that fails its watchdog before the commit rolls the
   assert.match(result.reason, /web\.1 failed its watchdog: no keep-alive for 1000 ms/);
   assert.deepEqual(supervisor.status().generations.map((g) => [g.number, g.state]), [[1, 'live']]);
 });
+
+test('the figures of --status --json match a scripted run: spawns, readies, exits by cause, restarts by cause', async () => {
+  const world = await startLive([serviceConfig('web', { count: 2, watchdogMs: 1000 }), serviceConfig('jobs', { restart: 'never' })]);
+  const { supervisor, clock, of } = world;
+  const named = (name: string) => [...of(1)].reverse().find((i) => i.name === name);
+  for (const instance of of(1)) instance.keepAlive();
+  named('web.1')?.exit(1); // a crash
+  await settle();
+  clock.advance(100); // its restart
+  await settle();
+  named('web.1')?.ready();
+  named('jobs.1')?.exit(0); // a clean exit, not restarted
+  clock.advance(900); // web.2 has sent nothing for 1000 ms: its watchdog fails
+  named('web.1')?.keepAlive();
+  await settle();
+  clock.advance(100);
+  await settle();
+  clock.advance(500);
+  named('web.1')?.keepAlive();
+  clock.advance(500); // web.2's replacement is not ready in time: a failed start
+  named('web.1')?.keepAlive();
+  await settle();
+  clock.advance(200);
+  await settle();
+  named('web.2')?.ready();
+  named('web.1')?.keepAlive();
+  const status = supervisor.status();
+  assert.deepEqual(status.services, {
+    web: { spawned: 5, ready: 4, restarts: 3, exits: { crashed: 1, exited: 0, 'start-failed': 1, watchdog: 1, stopped: 0 } },
+    jobs: { spawned: 1, ready: 1, restarts: 0, exits: { crashed: 0, exited: 1, 'start-failed': 0, watchdog: 0, stopped: 0 } },
+  });
+  const instances = status.generations[0]?.instances ?? [];
+  assert.deepEqual(instances.map((i) => [`${i.service}.${i.instance}`, i.restarts, i.restartsBy]), [
+    ['web.1', 1, { crashed: 1 }],
+    ['web.2', 2, { watchdog: 1, 'start-failed': 1 }],
+    ['jobs.1', 0, {}],
+  ]);
+  assert.equal(instances[0]?.lastKeepAlive, clock.now(), 'the last keep-alive of a watched instance');
+  assert.equal(instances[2]?.lastKeepAlive, null, 'none without a watchdog');
+  supervisor.shutdown('SIGTERM');
+  assert.equal(await world.running, 0);
+  assert.equal(supervisor.status().services.web?.exits.stopped, 2);
+});
