@@ -3,7 +3,8 @@
 import { parseArgs } from 'node:util';
 import { parseSignal } from '../pid1/signals.ts';
 
-export interface SingleCommandFlags {
+/** The init's own flags, in either mode: how PID 1 sets itself up, logs, reaps and forwards. */
+export interface InitFlags {
   subreaper: boolean;
   parentDeathSignal?: NodeJS.Signals;
   verbosity: number;
@@ -17,8 +18,8 @@ export type Invocation =
   | { kind: 'version' }
   | { kind: 'license' }
   | { kind: 'usage-error'; message?: string }
-  | { kind: 'single-command'; flags: SingleCommandFlags; command: [string, ...string[]] }
-  | { kind: 'supervisor'; flags: SingleCommandFlags }
+  | { kind: 'single-command'; flags: InitFlags; command: [string, ...string[]] }
+  | { kind: 'supervisor'; flags: InitFlags }
   | { kind: 'check' }
   | { kind: 'status'; json: boolean }
   | { kind: 'health' }
@@ -56,7 +57,7 @@ export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv)
   const commandStart = end === undefined ? args.length : end.kind === 'positional' ? end.index : end.index + 1;
   const ours = tokens.filter((token) => token.index < commandStart);
 
-  const flags: SingleCommandFlags = {
+  const flags: InitFlags = {
     subreaper: env.TINI_SUBREAPER !== undefined,
     verbosity: 1,
     warnOnReap: false,
