@@ -8,7 +8,8 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claimSocketPath, inspectSocketPath, SocketPathTaken } from '../../src/pid1/socket-path.ts';
+import { SocketPathRefused } from '../../src/pid1/libc.ts';
+import { claimSocketPath, inspectSocketPath } from '../../src/pid1/socket-path.ts';
 import { NotifySocket } from '../../src/readiness/notify-socket.ts';
 import { FIXTURES } from '../helpers/init-process.ts';
 
@@ -24,7 +25,7 @@ describe('claimSocketPath', () => {
   const refused = (path: string, reason: RegExp): void => {
     assert.throws(
       () => claimSocketPath(path),
-      (error: Error) => error instanceof SocketPathTaken && error.message.includes(path) && reason.test(error.message),
+      (error: Error) => error instanceof SocketPathRefused && error.message.includes(path) && reason.test(error.message),
     );
   };
 
