@@ -15,7 +15,7 @@ import { reapOnSigchld, reapOrphans } from '../pid1/reaper.ts';
 import { FORWARDABLE_SIGNALS } from '../pid1/forwarded-signals.ts';
 import { signalNumber } from '../pid1/signal-names.ts';
 import * as sys from '../pid1/syscalls.ts';
-import { openListenSocket, type ListenSocket } from '../pid1/listen-socket.ts';
+import { openListenSocket, type ListenSocket } from '../supervise/listen-socket.ts';
 import { descendantsOf, signalGroup, signalProcess } from '../pid1/process-tree.ts';
 import { NotifySocket } from '../readiness/notify-socket.ts';
 import { Instance, type InstanceContext } from '../supervise/instance.ts';
