@@ -179,7 +179,7 @@ async function serveControl(controlPath: string, supervisor: Supervisor, output:
     created.add(() => control.close());
     return controlPath;
   } catch (error) {
-    const message = `BATON_CONTROL_SOCKET: cannot listen on ${controlPath}: ${(error as Error).message}; set BATON_CONTROL_SOCKET to another path`;
+    const message = `BATON_CONTROL_SOCKET: cannot listen: ${(error as Error).message}; set BATON_CONTROL_SOCKET to another path`;
     throw new Refusal(EXIT_BAD_CONFIG, 'fatal', [{ fields: { variable: 'BATON_CONTROL_SOCKET' }, message }]);
   }
 }
