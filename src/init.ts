@@ -1,75 +1,69 @@
-// baton's entrypoint: `node init.js`. Decides the mode, loading only what it needs.
+// baton's entrypoint: `node init.js`. Decides the mode, loading only what it needs, and is
+// the one place that exits: every mode returns its exit code (src/pid1/exit-codes.ts).
 import { holdSignals } from './pid1/early-signals.ts';
 import { execStepOf } from './pid1/exec-step.ts';
+import { EXIT_OK, EXIT_UNEXPECTED_ERROR, EXIT_USAGE } from './pid1/exit-codes.ts';
+import type { Invocation } from './cli/args.ts';
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const step = execStepOf(args);
-  if (step === undefined) holdSignals();
-  else {
-    const { runExecStep } = await import('./pid1/exec-step.ts');
-    await runExecStep(step, args.slice(1));
-    return;
-  }
-
+  if (step !== undefined) return runExecStep(step, args.slice(1));
+  holdSignals();
   const { parseInvocation } = await import('./cli/args.ts');
   const invocation = parseInvocation(args, process.env);
-  if (invocation.kind !== 'single-command' && invocation.kind !== 'supervisor') {
-    // A query or a usage error: Ctrl-C must work as for any command.
-    const { releaseSignals } = await import('./pid1/early-signals.ts');
-    for (const signal of releaseSignals()) process.kill(process.pid, signal);
-  }
+  if (invocation.kind !== 'single-command' && invocation.kind !== 'supervisor') await releaseHeldSignals();
+  return run(invocation);
+}
+
+/** The exec step execs in place, or exits with 126/127 itself: it never returns. */
+async function runExecStep(step: string, argv: string[]): Promise<never> {
+  const { runExecStep } = await import('./pid1/exec-step.ts');
+  return runExecStep(step, argv);
+}
+
+/** A query or a usage error: Ctrl-C must work as for any command. */
+async function releaseHeldSignals(): Promise<void> {
+  const { releaseSignals } = await import('./pid1/early-signals.ts');
+  for (const signal of releaseSignals()) process.kill(process.pid, signal);
+}
+
+async function run(invocation: Invocation): Promise<number> {
   switch (invocation.kind) {
-    case 'help': {
-      const { USAGE } = await import('./cli/usage.ts');
-      process.stdout.write(USAGE);
-      return;
-    }
-    case 'version': {
-      const { VERSION } = await import('./cli/usage.ts');
-      process.stdout.write(`baton ${VERSION}\n`);
-      return;
-    }
-    case 'license': {
-      const { LICENSE } = await import('./cli/usage.ts');
-      process.stdout.write(LICENSE);
-      return;
-    }
+    case 'help':
+      return write(process.stdout, (await import('./cli/usage.ts')).USAGE, EXIT_OK);
+    case 'version':
+      return write(process.stdout, `baton ${(await import('./cli/usage.ts')).VERSION}\n`, EXIT_OK);
+    case 'license':
+      return write(process.stdout, (await import('./cli/usage.ts')).LICENSE, EXIT_OK);
     case 'usage-error': {
       const { USAGE } = await import('./cli/usage.ts');
-      process.stderr.write(`${invocation.message ? `baton: ${invocation.message}\n` : ''}${USAGE}`);
-      process.exitCode = 1;
-      return;
+      return write(process.stderr, `${invocation.message ? `baton: ${invocation.message}\n` : ''}${USAGE}`, EXIT_USAGE);
     }
-    case 'single-command': {
-      const { runSingleCommand } = await import('./modes/single-command.ts');
-      await runSingleCommand(invocation.flags, invocation.command);
-      return;
-    }
-    case 'supervisor': {
-      const { runSupervisor } = await import('./modes/supervisor.ts');
-      await runSupervisor(invocation.flags);
-      return;
-    }
-    case 'check': {
-      const { loadConfigOrExit, refuseRuntimeDirOrExit } = await import('./modes/supervisor.ts');
-      const { formatPlan } = await import('./config/services.ts');
-      const plan = loadConfigOrExit();
-      refuseRuntimeDirOrExit();
-      process.stdout.write(formatPlan(plan));
-      return;
-    }
+    case 'single-command':
+      return (await import('./modes/single-command.ts')).runSingleCommand(invocation.flags, invocation.command);
+    case 'supervisor':
+      return (await import('./modes/supervisor.ts')).runSupervisor(invocation.flags);
+    case 'check':
+      return (await import('./modes/check.ts')).runCheck();
     case 'status':
     case 'health':
-    case 'reload': {
-      const { runQuery } = await import('./modes/query.ts');
-      process.exitCode = await runQuery(invocation.kind, invocation.kind !== 'health' && invocation.json);
-      return;
-    }
+    case 'reload':
+      return (await import('./modes/query.ts')).runQuery(invocation.kind, invocation.kind !== 'health' && invocation.json);
   }
 }
 
-main().catch((error: unknown) => {
+function write(stream: NodeJS.WriteStream, text: string, code: number): number {
+  stream.write(text);
+  return code;
+}
+
+/** A bug: its stack, and exit 1. */
+function crashed(error: unknown): number {
   process.stderr.write(`baton: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+  return EXIT_UNEXPECTED_ERROR;
+}
+
+void main()
+  .catch(crashed)
+  .then((code) => process.exit(code));

@@ -1,14 +1,17 @@
-// The command line, parsed with node:util parseArgs. As with tini (getopt with "+"),
-// options stop at the first word that is not one, so `--` is optional.
+// The command line, parsed with node:util parseArgs in strict mode. As with tini (getopt
+// with "+"), options stop at the first word that is not one, so `--` is optional.
 import { parseArgs } from 'node:util';
 import { parseSignal } from '../pid1/signal-names.ts';
 
-export interface SingleCommandFlags {
+/** The init's own flags, in either mode: how PID 1 sets itself up, logs, reaps and forwards. */
+export interface InitFlags {
   subreaper: boolean;
   parentDeathSignal?: NodeJS.Signals;
   verbosity: number;
   warnOnReap: boolean;
+  /** Single-command mode only (`-g` is refused in supervisor mode). */
   killProcessGroup: boolean;
+  /** Single-command mode only (`-e` is refused in supervisor mode). */
   remapToZero: ReadonlySet<number>;
 }
 
@@ -17,14 +20,15 @@ export type Invocation =
   | { kind: 'version' }
   | { kind: 'license' }
   | { kind: 'usage-error'; message?: string }
-  | { kind: 'single-command'; flags: SingleCommandFlags; command: [string, ...string[]] }
-  | { kind: 'supervisor'; flags: SingleCommandFlags }
+  | { kind: 'single-command'; flags: InitFlags; command: [string, ...string[]] }
+  | { kind: 'supervisor'; flags: InitFlags }
   | { kind: 'check' }
   | { kind: 'status'; json: boolean }
   | { kind: 'health' }
   | { kind: 'reload'; json: boolean };
 
-const OPTIONS = {
+/** Every flag; `--help` (usage.ts) and the README list each of them. */
+export const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
   license: { type: 'boolean', short: 'l' },
@@ -41,105 +45,168 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
+type OptionName = keyof typeof OPTIONS;
+type Token = NonNullable<ReturnType<typeof parseArgs>['tokens']>[number];
+type OptionToken = Extract<Token, { kind: 'option' }>;
+
+/** Flags answered as soon as they are read, as tini's getopt loop does: what follows is not looked at. */
+const ANSWERS = new Map<string, Invocation>([
+  ['help', { kind: 'help' }],
+  ['version', { kind: 'version' }],
+  ['license', { kind: 'license' }],
+]);
 /** Flags that only make sense with a COMMAND, and the queries that only make sense without one. */
-const SINGLE_ONLY = new Map<OptionName, string>([
+const SINGLE_ONLY = new Map<string, string>([
   ['group', '-g'],
   ['remap-exit', '-e'],
 ]);
-const QUERIES = new Set<OptionName>(['check', 'status', 'health', 'reload', 'json']);
-
-type OptionName = keyof typeof OPTIONS;
+const QUERIES = new Set<string>(['check', 'status', 'health', 'reload', 'json']);
 
 export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv): Invocation {
-  const { tokens } = parseArgs({ args: [...args], options: OPTIONS, strict: false, allowPositionals: true, tokens: true });
-  const end = tokens.find((token) => token.kind === 'positional' || token.kind === 'option-terminator');
-  const commandStart = end === undefined ? args.length : end.kind === 'positional' ? end.index : end.index + 1;
-  const ours = tokens.filter((token) => token.index < commandStart);
+  const { options, command, terminated } = splitAtCommand(args);
+  const tokens = parseOptions(options);
+  if (!Array.isArray(tokens)) return tokens;
+  const read = readFlags(tokens, env);
+  if ('kind' in read) return read;
+  return queryOf(read.seen, command) ?? modeOf(read, command, terminated);
+}
 
-  const flags: SingleCommandFlags = {
+/**
+ * The init's options, and the COMMAND after them: it starts at the first word that is not an
+ * option (nor an option's value), or after `--`. Read leniently, so that an unknown option
+ * still ends where it should; strict parsing of the options themselves comes next.
+ */
+function splitAtCommand(args: readonly string[]): { options: string[]; command: string[]; terminated: boolean } {
+  const end = lenientTokens(args).find((token) => token.kind === 'positional' || token.kind === 'option-terminator');
+  if (end === undefined) return { options: [...args], command: [], terminated: false };
+  const terminated = end.kind === 'option-terminator';
+  return { options: args.slice(0, end.index), command: args.slice(terminated ? end.index + 1 : end.index), terminated };
+}
+
+function lenientTokens(args: readonly string[]): Token[] {
+  return parseArgs({ args: [...args], options: OPTIONS, strict: false, allowPositionals: true, tokens: true }).tokens;
+}
+
+/** The options as parseArgs's strict mode reads them, or the usage error it found, in baton's words. */
+function parseOptions(options: string[]): Token[] | Invocation {
+  try {
+    return parseArgs({ args: options, options: OPTIONS, strict: true, allowPositionals: false, tokens: true }).tokens;
+  } catch (error) {
+    return refusedOption(error, options);
+  }
+}
+
+/**
+ * Node's error names the option as declared (`-e, --remap-exit <value>`), not as typed, and
+ * not which value is wrong. baton reads the options again in order, as tini's getopt loop
+ * does, up to the first it refuses: an unknown one, a value that does not fit (including
+ * `-e 300`, refused by baton itself before anything after it), or an answer (`-h -x` is help).
+ */
+function refusedOption(error: unknown, options: string[]): Invocation {
+  const code = (error as { code?: unknown }).code;
+  if (code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && code !== 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw error;
+  for (const token of lenientTokens(options)) {
+    if (token.kind !== 'option') continue;
+    const message = isOptionName(token.name) ? badValue(token) : `unknown option ${token.rawName}`;
+    if (message !== undefined) return { kind: 'usage-error', message };
+    const answer = ANSWERS.get(token.name);
+    if (answer) return answer;
+  }
+  throw error;
+}
+
+function isOptionName(name: string): name is OptionName {
+  return Object.hasOwn(OPTIONS, name);
+}
+
+/** What strict mode refuses in a known option's value, as baton says it. */
+function badValue(token: OptionToken): string | undefined {
+  if (!isOptionName(token.name)) return undefined;
+  if (OPTIONS[token.name].type === 'boolean') return token.value === undefined ? undefined : `option ${token.rawName} takes no value`;
+  if (token.value === undefined) return `option ${token.rawName} needs a value`;
+  // Strict mode also refuses a separate value that starts with a dash (`-e -1`): no signal and no exit code does.
+  const read = readValue(token.name, token.rawName, token.value);
+  return 'problem' in read ? read.problem : undefined;
+}
+
+type Value = { signal: NodeJS.Signals } | { exitCode: number } | { problem: string };
+
+function readValue(name: OptionName, rawName: string, value: string): Value {
+  if (name === 'parent-death-signal') {
+    const signal = parseSignal(value);
+    return signal === undefined ? { problem: `not a valid signal for ${rawName}: ${value}` } : { signal };
+  }
+  const code = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
+  return code >= 0 && code <= 255 ? { exitCode: code } : { problem: `not a valid exit code for ${rawName}: ${value} (0 to 255)` };
+}
+
+interface ReadFlags {
+  flags: InitFlags;
+  /** Every option given, by name. */
+  seen: Set<string>;
+}
+
+/** The flags, in the order given: an answer or a bad value ends the reading there, as in tini. */
+function readFlags(tokens: Token[], env: NodeJS.ProcessEnv): ReadFlags | Invocation {
+  const flags = flagsFromEnvironment(env);
+  const remap = new Set<number>();
+  const seen = new Set<string>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || !isOptionName(token.name)) continue;
+    seen.add(token.name);
+    const answer = ANSWERS.get(token.name);
+    if (answer) return answer;
+    if (token.value !== undefined) {
+      const read = readValue(token.name, token.rawName, token.value);
+      if ('problem' in read) return { kind: 'usage-error', message: read.problem };
+      if ('signal' in read) flags.parentDeathSignal = read.signal;
+      else remap.add(read.exitCode);
+    }
+    if (token.name === 'subreaper') flags.subreaper = true;
+    if (token.name === 'verbose') flags.verbosity += 1;
+    if (token.name === 'warn') flags.warnOnReap = true;
+    if (token.name === 'group') flags.killProcessGroup = true;
+  }
+  flags.remapToZero = remap;
+  // tini reads it with atoi() after the flags, and it overrides -v: anything that is not a number counts as 0.
+  if (env.TINI_VERBOSITY !== undefined) {
+    const parsed = Number.parseInt(env.TINI_VERBOSITY, 10);
+    flags.verbosity = Number.isNaN(parsed) ? 0 : parsed;
+  }
+  return { flags, seen };
+}
+
+function flagsFromEnvironment(env: NodeJS.ProcessEnv): InitFlags {
+  return {
     subreaper: env.TINI_SUBREAPER !== undefined,
     verbosity: 1,
     warnOnReap: false,
     killProcessGroup: env.TINI_KILL_PROCESS_GROUP !== undefined,
     remapToZero: new Set<number>(),
   };
-  const remap = new Set<number>();
-  const seen = new Set<OptionName>();
-  for (const token of ours) {
-    if (token.kind !== 'option') continue;
-    if (!(token.name in OPTIONS)) return { kind: 'usage-error', message: `unknown option ${token.rawName}` };
-    const name = token.name as OptionName;
-    seen.add(name);
-    const needsValue = OPTIONS[name].type === 'string';
-    if (needsValue && token.value === undefined) return { kind: 'usage-error', message: `option ${token.rawName} needs a value` };
-    if (!needsValue && token.value !== undefined) return { kind: 'usage-error', message: `option ${token.rawName} takes no value` };
-    switch (name) {
-      case 'help':
-        return { kind: 'help' };
-      case 'version':
-        return { kind: 'version' };
-      case 'license':
-        return { kind: 'license' };
-      case 'subreaper':
-        flags.subreaper = true;
-        break;
-      case 'parent-death-signal': {
-        const signal = parseSignal(token.value ?? '');
-        if (signal === undefined) return { kind: 'usage-error', message: `not a valid signal for ${token.rawName}: ${token.value}` };
-        flags.parentDeathSignal = signal;
-        break;
-      }
-      case 'verbose':
-        flags.verbosity += 1;
-        break;
-      case 'warn':
-        flags.warnOnReap = true;
-        break;
-      case 'group':
-        flags.killProcessGroup = true;
-        break;
-      case 'check':
-      case 'status':
-      case 'health':
-      case 'reload':
-      case 'json':
-        break;
-      case 'remap-exit': {
-        const value = token.value ?? '';
-        const code = /^\d{1,3}$/.test(value) ? Number(value) : NaN;
-        if (!(code >= 0 && code <= 255)) return { kind: 'usage-error', message: `not a valid exit code for ${token.rawName}: ${value} (0 to 255)` };
-        remap.add(code);
-        break;
-      }
-    }
-  }
-  flags.remapToZero = remap;
-  if (env.TINI_VERBOSITY !== undefined) {
-    // tini reads it with atoi(): anything that is not a number counts as 0.
-    const parsed = Number.parseInt(env.TINI_VERBOSITY, 10);
-    flags.verbosity = Number.isNaN(parsed) ? 0 : parsed;
-  }
+}
 
-  const command = args.slice(commandStart);
-  const [file, ...rest] = command;
+/** A query of the running init, when one was asked; queries take no COMMAND and only one at a time. */
+function queryOf(seen: Set<string>, command: string[]): Invocation | undefined {
   const queries = [...seen].filter((name) => QUERIES.has(name));
-  if (queries.length > 0) {
-    if (file !== undefined) return { kind: 'usage-error', message: `--${queries[0]} takes no COMMAND` };
-    if (seen.has('json') && !seen.has('status') && !seen.has('reload')) return { kind: 'usage-error', message: '--json goes with --status or --reload' };
-    const asked = queries.filter((name) => name !== 'json');
-    if (asked.length > 1) return { kind: 'usage-error', message: `--${asked[0]} and --${asked[1]} cannot be combined` };
-    if (seen.has('check')) return { kind: 'check' };
-    if (seen.has('health')) return { kind: 'health' };
-    if (seen.has('reload')) return { kind: 'reload', json: seen.has('json') };
-    return { kind: 'status', json: seen.has('json') };
-  }
-  if (file === undefined) {
-    // `--` announces a COMMAND: with none, tini prints its usage and exits 1, and so does baton
-    // (supervisor mode is asked for by giving no COMMAND and no `--`).
-    if (end?.kind === 'option-terminator') return { kind: 'usage-error', message: '-- must be followed by a COMMAND (leave out -- for supervisor mode)' };
-    const misplaced = [...seen].map((name) => SINGLE_ONLY.get(name)).find((flag) => flag !== undefined);
-    if (misplaced) return { kind: 'usage-error', message: `${misplaced} needs a COMMAND (it has no meaning in supervisor mode)` };
-    return { kind: 'supervisor', flags };
-  }
-  return { kind: 'single-command', flags, command: [file, ...rest] };
+  if (queries.length === 0) return undefined;
+  if (command.length > 0) return { kind: 'usage-error', message: `--${queries[0]} takes no COMMAND` };
+  if (seen.has('json') && !seen.has('status') && !seen.has('reload')) return { kind: 'usage-error', message: '--json goes with --status or --reload' };
+  const asked = queries.filter((name) => name !== 'json');
+  if (asked.length > 1) return { kind: 'usage-error', message: `--${asked[0]} and --${asked[1]} cannot be combined` };
+  if (seen.has('check')) return { kind: 'check' };
+  if (seen.has('health')) return { kind: 'health' };
+  if (seen.has('reload')) return { kind: 'reload', json: seen.has('json') };
+  return { kind: 'status', json: seen.has('json') };
+}
+
+/** With a COMMAND, single-command mode; with neither COMMAND nor `--`, supervisor mode. */
+function modeOf({ flags, seen }: ReadFlags, command: string[], terminated: boolean): Invocation {
+  const [file, ...rest] = command;
+  if (file !== undefined) return { kind: 'single-command', flags, command: [file, ...rest] };
+  // `--` announces a COMMAND: with none, tini prints its usage and exits 1, and so does baton.
+  if (terminated) return { kind: 'usage-error', message: '-- must be followed by a COMMAND (leave out -- for supervisor mode)' };
+  const misplaced = [...seen].map((name) => SINGLE_ONLY.get(name)).find((flag) => flag !== undefined);
+  if (misplaced) return { kind: 'usage-error', message: `${misplaced} needs a COMMAND (it has no meaning in supervisor mode)` };
+  return { kind: 'supervisor', flags };
 }

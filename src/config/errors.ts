@@ -7,9 +7,6 @@ export interface ConfigError {
   message: string;
 }
 
-/** Exit code for a configuration the init refuses to run. */
-export const EXIT_BAD_CONFIG = 2;
-
 /** An envalid reporter that records each error instead of exiting. */
 export function collectErrors(): { errors: ConfigError[]; reporter: (options: ReporterOptions<Record<string, unknown>>) => void } {
   const errors: ConfigError[] = [];

@@ -1,9 +1,9 @@
 // The init's control socket: a unix stream socket, mode 0600, one JSON request
 // line in, one JSON answer line out.
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { claimSocketPath } from '../pid1/socket-path.ts';
+import { boundSocketFile, claimSocketPath } from '../pid1/socket-path.ts';
 import type { ControlRequest, ControlResponse } from './protocol.ts';
 
 export type ControlHandler = (request: ControlRequest) => Promise<ControlResponse> | ControlResponse;
@@ -15,7 +15,8 @@ export interface ControlServer {
 
 /**
  * Listens on `path`; a stale socket file left by a dead init is replaced, anything else
- * there (a live socket, a file, a directory, a symlink) is refused with SocketPathTaken.
+ * there (a live socket, a file, a directory, a symlink) is refused with SocketPathRefused,
+ * as is a path no unix socket can have.
  */
 export async function startControlServer(path: string, handle: ControlHandler): Promise<ControlServer> {
   claimSocketPath(path);
@@ -41,16 +42,12 @@ export async function startControlServer(path: string, handle: ControlHandler): 
   } finally {
     process.umask(previous);
   }
-  const inode = lstatSync(path).ino;
+  const file = boundSocketFile(path);
   chmodSync(path, 0o600);
   server.unref(); // the control socket alone must not keep the init alive
   return {
     close: () => {
-      try {
-        if (lstatSync(path).ino === inode) unlinkSync(path);
-      } catch {
-        // gone already
-      }
+      file.remove();
       server.close();
     },
   };

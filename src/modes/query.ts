@@ -2,13 +2,7 @@
 import { clientSocketPath } from '../control/paths.ts';
 import { request } from '../control/client.ts';
 import { formatStatus } from '../cli/status-table.ts';
-
-export const EXIT_UNHEALTHY = 1;
-/** The control socket cannot be reached: no init, or not where we looked. */
-export const EXIT_NO_INIT = 3;
-
-/** A reload that rolled back, or could not run. */
-export const EXIT_RELOAD_FAILED = 1;
+import { EXIT_NO_INIT, EXIT_OK, EXIT_RELOAD_FAILED, EXIT_UNHEALTHY } from '../pid1/exit-codes.ts';
 
 export async function runQuery(kind: 'status' | 'health' | 'reload', json: boolean): Promise<number> {
   const path = clientSocketPath(process.env.BATON_CONTROL_SOCKET);
@@ -25,14 +19,14 @@ export async function runQuery(kind: 'status' | 'health' | 'reload', json: boole
   }
   if (response.command === 'health') {
     process.stdout.write(response.healthy ? 'healthy\n' : 'not healthy\n');
-    return response.healthy ? 0 : EXIT_UNHEALTHY;
+    return response.healthy ? EXIT_OK : EXIT_UNHEALTHY;
   }
   if (response.command === 'reload') {
     const outcome = response.outcome;
     if (json) process.stdout.write(`${JSON.stringify(outcome)}\n`);
     if (outcome.committed) {
       if (!json) process.stdout.write(`reload committed: generation ${outcome.generation} is live (${outcome.ms} ms)\n`);
-      return 0;
+      return EXIT_OK;
     }
     if (!json) {
       const detail = 'cancelled' in outcome ? outcome.reason : `generation ${outcome.generation}: ${outcome.reason}${outcome.lastStatus ? ` (last status: ${outcome.lastStatus})` : ''}`;
@@ -41,5 +35,5 @@ export async function runQuery(kind: 'status' | 'health' | 'reload', json: boole
     return EXIT_RELOAD_FAILED;
   }
   process.stdout.write(json ? `${JSON.stringify({ ...response.status, output: response.output }, null, 2)}\n` : formatStatus(response.status, Date.now(), response.output));
-  return 0;
+  return EXIT_OK;
 }

@@ -2,177 +2,95 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SingleCommandFlags } from '../cli/args.ts';
-import { EXIT_BAD_CONFIG, type ConfigError } from '../config/errors.ts';
-import { readSupervisorConfig } from '../config/services.ts';
-import { spawnErrors } from '../config/spawnable.ts';
-import type { SupervisorConfig } from '../config/types.ts';
-import { RuntimeDirRefused, runtimeDir, runtimeDirProblem, serverSocketPath } from '../control/paths.ts';
+import type { InitFlags } from '../cli/args.ts';
+import type { ConfigError } from '../config/errors.ts';
+import type { GlobalConfig, SupervisorConfig } from '../config/types.ts';
+import { RuntimeDirRefused, runtimeDir, serverSocketPath } from '../control/paths.ts';
 import { startControlServer } from '../control/server.ts';
 import { createLogger, type Logger } from '../log/logger.ts';
 import { Output } from '../log/output.ts';
 import { releaseSignals } from '../pid1/early-signals.ts';
+import { EXIT_BAD_CONFIG, EXIT_SETUP_FAILED } from '../pid1/exit-codes.ts';
 import { reapOnSigchld, reapOrphans } from '../pid1/reaper.ts';
 import { FORWARDABLE_SIGNALS } from '../pid1/forwarded-signals.ts';
 import { signalNumber } from '../pid1/signal-names.ts';
 import * as sys from '../pid1/syscalls.ts';
-import { openListenSocket, type ListenSocket } from '../pid1/listen-socket.ts';
+import { openListenSocket, type ListenSocket } from '../supervise/listen-socket.ts';
 import { descendantsOf, signalGroup, signalProcess } from '../pid1/process-tree.ts';
 import { NotifySocket } from '../readiness/notify-socket.ts';
 import { Instance, type InstanceContext } from '../supervise/instance.ts';
 import { Leftovers } from '../supervise/leftovers.ts';
 import { systemClock } from '../supervise/clock.ts';
 import { Supervisor } from '../supervise/supervisor.ts';
+import { loadConfig } from './check.ts';
 import { CreatedFiles } from './created-files.ts';
+import { configRefusal, exitCodeOfRefusal, Refusal } from './refusal.ts';
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 const FORWARDED: NodeJS.Signals[] = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 /** Variables of the init's own that its children must not inherit. */
 const NOT_INHERITED = /^(BATON_|NOTIFY_SOCKET$|NOTIFY_PIPE$|LISTEN_(FDS|PID|FDNAMES)$)/;
 
-/** Reads and validates the configuration; on errors prints one line each and exits 2. */
-export function loadConfigOrExit(): SupervisorConfig {
-  const { config, errors } = readSupervisorConfig(process.env);
-  if (config && errors.length === 0) {
-    const refused = spawnErrors(config, process.env, { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 }, process.cwd());
-    if (refused.length === 0) return config;
-    errors.push(...refused);
+export async function runSupervisor(flags: InitFlags): Promise<number> {
+  let log: Logger | undefined;
+  try {
+    const config = loadConfig();
+    const output = new Output(config.globals.output);
+    log = openLog(config.globals, output);
+    setUpInit(flags);
+    const created = new CreatedFiles();
+    const runtime = takeRuntimeDir();
+    const notifyDir = makeNotifyDir(runtime, created);
+    const listeners = await openListeners(config, log, created);
+    const leftovers = new Leftovers(systemClock, { signalGroup, signalProcess, descendants: descendantsOncePerTurn() });
+    const context = instanceContext(log, output, notifyDir, listeners, leftovers);
+    const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock);
+    reapOrphansOnSigchld(flags, leftovers, log);
+    handleSignals(supervisor, leftovers, log);
+    const controlPath = await serveControl(serverSocketPath(config.globals.controlSocket, runtime), supervisor, output, created);
+    log.info({ services: config.services.map((service) => service.name), control: controlPath }, `supervising ${config.services.map((s) => `${s.name} x${s.count}`).join(', ')}`);
+    const code = await supervisor.run();
+    await windUp(code, config.globals, leftovers, created, output, log);
+    return code;
+  } catch (error) {
+    return exitCodeOfRefusal(error, log);
   }
-  reportConfigErrors(errors);
-  process.exit(EXIT_BAD_CONFIG);
 }
 
-/** `--check`: a runtime directory the start would refuse is exit 2 now, and nothing is made or changed. */
-export function refuseRuntimeDirOrExit(): void {
-  const problem = runtimeDirProblem();
-  if (problem === undefined) return;
-  createLogger({ level: 'error', format: process.env.BATON_LOG_FORMAT === 'pretty' ? 'pretty' : 'json' }).error(problem);
-  process.exit(EXIT_BAD_CONFIG);
-}
-
-export function reportConfigErrors(errors: readonly ConfigError[]): void {
-  const log = createLogger({ level: 'error', format: process.env.BATON_LOG_FORMAT === 'pretty' ? 'pretty' : 'json' });
-  for (const error of errors) log.error({ variable: error.variable }, error.message);
-}
-
-export async function runSupervisor(flags: SingleCommandFlags): Promise<never> {
-  const config = loadConfigOrExit();
-  const { globals } = config;
-  const output = new Output(globals.output);
+/** The init's log, through the ordered writer of stderr; a stream that fails is said once, on the other one, which may still reach someone. */
+function openLog(globals: GlobalConfig, output: Output): Logger {
   const log = createLogger({ level: globals.logLevel, format: globals.logFormat, sink: (line) => output.stderr.record(line) });
-  // A stream that fails is said once, on the other one, which may still reach someone.
   const stdoutLog = createLogger({ level: globals.logLevel, format: globals.logFormat, sink: (line) => output.stdout.record(line) });
   output.stdout.whenBroken((reason) => log.error({ stream: 'stdout', reason }, `cannot write to stdout (${reason}): what goes there is dropped from now on, counted in --status`));
   output.stderr.whenBroken((reason) => stdoutLog.error({ stream: 'stderr', reason }, `cannot write to stderr (${reason}): what goes there is dropped from now on, counted in --status`));
-
-  try {
-    if (flags.parentDeathSignal !== undefined) sys.setParentDeathSignal(signalNumber(flags.parentDeathSignal));
-    // Not PID 1 (a test, or `docker run --init`): orphans of the services should still come to us.
-    if (process.pid !== 1) sys.setChildSubreaper();
-  } catch (error) {
-    log.fatal((error as Error).message);
-    process.exit(1);
-  }
-
-  const created = new CreatedFiles();
-  let runtime: string;
-  try {
-    runtime = runtimeDir();
-  } catch (error) {
-    if (!(error instanceof RuntimeDirRefused)) throw error;
-    log.fatal(error.message);
-    process.exit(EXIT_BAD_CONFIG);
-  }
-  const notifyDir = mkdtempSync(join(runtime, 'notify-'));
-  created.add(() => rmSync(notifyDir, { recursive: true, force: true }));
-  // Passable by a service running as another user, to its own socket; not listable, so the names stay secret.
-  chmodSync(notifyDir, 0o711);
-  const controlPath = serverSocketPath(globals.controlSocket, runtime);
-
-  const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([key]) => !NOT_INHERITED.test(key)));
-  const listeners = await openListeners(config, log, created);
-  // One walk of /proc per event-loop turn: libuv reports every instance that ended on one SIGCHLD in the same turn.
-  let walked: ReturnType<typeof descendantsOf> | undefined;
-  const descendants = (): ReturnType<typeof descendantsOf> => {
-    if (walked === undefined) {
-      walked = descendantsOf(process.pid);
-      setImmediate(() => (walked = undefined));
-    }
-    return walked;
-  };
-  const leftovers = new Leftovers(systemClock, { signalGroup, signalProcess, descendants });
-  const context: InstanceContext = {
-    clock: systemClock,
-    log,
-    output,
-    baseEnv,
-    // A random part, so that no other process can work out an instance's socket from its name.
-    openNotifySocket: (name, options) => NotifySocket.open(join(notifyDir, `${name}.${randomBytes(8).toString('hex')}.sock`), options),
-    listenFd: (service) => listeners.get(service.name)?.fd,
-    sweepGroup: (pgid, service, instanceLog) => void leftovers.sweepGroup(pgid, service.stopSignal, service.stopTimeoutMs, instanceLog),
-  };
-  const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock);
-
-  reapOnSigchld(
-    async () => sys,
-    reapOrphans,
-    (reaped) => {
-      if (flags.warnOnReap) for (const pid of reaped) log.warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
-      leftovers.check();
-    },
-  );
-  let stopAsked = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (STOP_SIGNALS.includes(signal)) {
-      if (stopAsked) leftovers.killAll();
-      stopAsked = true;
-      supervisor.shutdown(signal);
-    }
-    else if (signal === 'SIGHUP') void supervisor.reload();
-    else if (FORWARDED.includes(signal)) supervisor.forward(signal);
-    else log.debug({ signal }, `${signal} ignored (supervisor mode has no use for it)`);
-  };
-  // Every catchable signal gets a handler, those of no use included: outside PID 1 the
-  // default action of SIGALRM, SIGPWR, SIGIO ... would kill the init and leave its services behind.
-  // SIGPIPE among them: a reader that goes away must cost the init an EPIPE (the output
-  // writers count it and stop writing to that stream), not its life.
-  for (const signal of FORWARDABLE_SIGNALS) process.on(signal, () => onSignal(signal));
-  for (const signal of releaseSignals()) onSignal(signal);
-
-  try {
-    const control = await startControlServer(controlPath, async (request) => {
-      if (request.command === 'health') return { ok: true, command: 'health', healthy: supervisor.healthy };
-      if (request.command === 'reload') return { ok: true, command: 'reload', outcome: await supervisor.reload() };
-      return { ok: true, command: 'status', status: supervisor.status(), output: output.stats() };
-    });
-    created.add(() => control.close());
-  } catch (error) {
-    log.fatal({ variable: 'BATON_CONTROL_SOCKET' }, `BATON_CONTROL_SOCKET: cannot listen on ${controlPath}: ${(error as Error).message}; set BATON_CONTROL_SOCKET to another path`);
-    process.exit(EXIT_BAD_CONFIG);
-  }
-  log.info({ services: config.services.map((service) => service.name), control: controlPath }, `supervising ${config.services.map((s) => `${s.name} x${s.count}`).join(', ')}`);
-
-  const code = await supervisor.run();
-  // Nothing of a service may outlive the init: in subreaper mode nothing else would stop it.
-  await leftovers.sweepAll(globals.stopTimeoutMs, log);
-  created.removeAll();
-  // Every child is gone: a reader that stopped reading must not keep the init from exiting.
-  const drainDeadline = Date.now() + globals.stopTimeoutMs;
-  if (!(await output.drain(globals.stopTimeoutMs))) {
-    const { stdout, stderr } = output.stats();
-    log.warn({ stdoutPendingBytes: stdout.pendingBytes, stderrPendingBytes: stderr.pendingBytes }, `output not written out ${globals.stopTimeoutMs} ms after the last child exited: the rest is dropped`);
-  }
-  reportDropped(output, log);
-  log.info({ exitCode: code }, `exiting with ${code}`);
-  // What the deadline leaves no time for is written at exit, as far as the descriptor takes it without blocking.
-  await output.drain(Math.max(0, drainDeadline - Date.now()));
-  process.exit(code);
+  return log;
 }
 
-function reportDropped(output: Output, log: Logger): void {
-  for (const [stream, stats] of Object.entries(output.stats())) {
-    if (stats.droppedLines > 0) log.warn({ stream, droppedLines: stats.droppedLines, droppedBytes: stats.droppedBytes }, `dropped ${stats.droppedLines} lines (${stats.droppedBytes} bytes) that could not be written to ${stream}`);
+/** `-p`, and the subreaper bit when not PID 1 (a test, or `docker run --init`): orphans of the services should still come to us. */
+function setUpInit(flags: InitFlags): void {
+  try {
+    if (flags.parentDeathSignal !== undefined) sys.setParentDeathSignal(signalNumber(flags.parentDeathSignal));
+    if (process.pid !== 1) sys.setChildSubreaper();
+  } catch (error) {
+    throw new Refusal(EXIT_SETUP_FAILED, 'fatal', [{ message: (error as Error).message }]);
   }
+}
+
+function takeRuntimeDir(): string {
+  try {
+    return runtimeDir();
+  } catch (error) {
+    if (!(error instanceof RuntimeDirRefused)) throw error;
+    throw new Refusal(EXIT_BAD_CONFIG, 'fatal', [{ message: error.message }]);
+  }
+}
+
+/** Passable by a service running as another user, to its own socket; not listable, so the names stay secret. */
+function makeNotifyDir(runtime: string, created: CreatedFiles): string {
+  const notifyDir = mkdtempSync(join(runtime, 'notify-'));
+  created.add(() => rmSync(notifyDir, { recursive: true, force: true }));
+  chmodSync(notifyDir, 0o711);
+  return notifyDir;
 }
 
 /** Binds every LISTEN socket before anything starts; one that cannot be bound is a configuration error. */
@@ -190,9 +108,101 @@ async function openListeners(config: SupervisorConfig, log: Logger, created: Cre
       errors.push({ variable: `BATON_${service.key}_LISTEN`, message: `BATON_${service.key}_LISTEN: cannot listen: ${(error as Error).message}` });
     }
   }
-  if (errors.length > 0) {
-    reportConfigErrors(errors);
-    process.exit(EXIT_BAD_CONFIG);
-  }
+  if (errors.length > 0) throw configRefusal(errors);
   return listeners;
+}
+
+/** One walk of /proc per event-loop turn: libuv reports every instance that ended on one SIGCHLD in the same turn. */
+function descendantsOncePerTurn(): () => ReturnType<typeof descendantsOf> {
+  let walked: ReturnType<typeof descendantsOf> | undefined;
+  return () => {
+    if (walked === undefined) {
+      walked = descendantsOf(process.pid);
+      setImmediate(() => (walked = undefined));
+    }
+    return walked;
+  };
+}
+
+function instanceContext(log: Logger, output: Output, notifyDir: string, listeners: Map<string, ListenSocket>, leftovers: Leftovers): InstanceContext {
+  return {
+    clock: systemClock,
+    log,
+    output,
+    baseEnv: Object.fromEntries(Object.entries(process.env).filter(([key]) => !NOT_INHERITED.test(key))),
+    // A random part, so that no other process can work out an instance's socket from its name.
+    openNotifySocket: (name, options) => NotifySocket.open(join(notifyDir, `${name}.${randomBytes(8).toString('hex')}.sock`), options),
+    listenFd: (service) => listeners.get(service.name)?.fd,
+    sweepGroup: (pgid, service, instanceLog) => void leftovers.sweepGroup(pgid, service.stopSignal, service.stopTimeoutMs, instanceLog),
+  };
+}
+
+function reapOrphansOnSigchld(flags: InitFlags, leftovers: Leftovers, log: Logger): void {
+  reapOnSigchld(
+    async () => sys,
+    reapOrphans,
+    (reaped) => {
+      if (flags.warnOnReap) for (const pid of reaped) log.warn({ reaped: pid }, `reaped zombie process with pid=${pid}`);
+      leftovers.check();
+    },
+  );
+}
+
+function handleSignals(supervisor: Supervisor, leftovers: Leftovers, log: Logger): void {
+  let stopAsked = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (STOP_SIGNALS.includes(signal)) {
+      if (stopAsked) leftovers.killAll();
+      stopAsked = true;
+      supervisor.shutdown(signal);
+    }
+    else if (signal === 'SIGHUP') void supervisor.reload();
+    else if (FORWARDED.includes(signal)) supervisor.forward(signal);
+    else log.debug({ signal }, `${signal} ignored (supervisor mode has no use for it)`);
+  };
+  // Every catchable signal gets a handler, those of no use included: outside PID 1 the
+  // default action of SIGALRM, SIGPWR, SIGIO ... would kill the init and leave its services behind.
+  // SIGPIPE among them: a reader that goes away must cost the init an EPIPE (the output
+  // writers count it and stop writing to that stream), not its life.
+  for (const signal of FORWARDABLE_SIGNALS) process.on(signal, () => onSignal(signal));
+  for (const signal of releaseSignals()) onSignal(signal);
+}
+
+/** The control socket of `--status`, `--health` and `--reload`; one that cannot be bound is exit 2. */
+async function serveControl(controlPath: string, supervisor: Supervisor, output: Output, created: CreatedFiles): Promise<string> {
+  try {
+    const control = await startControlServer(controlPath, async (request) => {
+      if (request.command === 'health') return { ok: true, command: 'health', healthy: supervisor.healthy };
+      if (request.command === 'reload') return { ok: true, command: 'reload', outcome: await supervisor.reload() };
+      return { ok: true, command: 'status', status: supervisor.status(), output: output.stats() };
+    });
+    created.add(() => control.close());
+    return controlPath;
+  } catch (error) {
+    const message = `BATON_CONTROL_SOCKET: cannot listen: ${(error as Error).message}; set BATON_CONTROL_SOCKET to another path`;
+    throw new Refusal(EXIT_BAD_CONFIG, 'fatal', [{ fields: { variable: 'BATON_CONTROL_SOCKET' }, message }]);
+  }
+}
+
+/** After the last service: nothing of theirs outlives the init, and their output is written out before it exits. */
+async function windUp(code: number, globals: GlobalConfig, leftovers: Leftovers, created: CreatedFiles, output: Output, log: Logger): Promise<void> {
+  // In subreaper mode nothing else would stop what the services left behind.
+  await leftovers.sweepAll(globals.stopTimeoutMs, log);
+  created.removeAll();
+  // Every child is gone: a reader that stopped reading must not keep the init from exiting.
+  const drainDeadline = Date.now() + globals.stopTimeoutMs;
+  if (!(await output.drain(globals.stopTimeoutMs))) {
+    const { stdout, stderr } = output.stats();
+    log.warn({ stdoutPendingBytes: stdout.pendingBytes, stderrPendingBytes: stderr.pendingBytes }, `output not written out ${globals.stopTimeoutMs} ms after the last child exited: the rest is dropped`);
+  }
+  reportDropped(output, log);
+  log.info({ exitCode: code }, `exiting with ${code}`);
+  // What the deadline leaves no time for is written at exit, as far as the descriptor takes it without blocking.
+  await output.drain(Math.max(0, drainDeadline - Date.now()));
+}
+
+function reportDropped(output: Output, log: Logger): void {
+  for (const [stream, stats] of Object.entries(output.stats())) {
+    if (stats.droppedLines > 0) log.warn({ stream, droppedLines: stats.droppedLines, droppedBytes: stats.droppedBytes }, `dropped ${stats.droppedLines} lines (${stats.droppedBytes} bytes) that could not be written to ${stream}`);
+  }
 }

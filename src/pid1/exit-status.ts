@@ -1,4 +1,5 @@
 // How a child's end becomes the init's exit code, as a shell reports it.
+import { EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SIGNAL_BASE } from './exit-codes.ts';
 import { signalNumber } from './signal-names.ts';
 
 export interface ChildEnd {
@@ -6,12 +7,9 @@ export interface ChildEnd {
   signal?: NodeJS.Signals | undefined;
 }
 
-export const EXIT_NOT_FOUND = 127;
-export const EXIT_NOT_EXECUTABLE = 126;
-
 /** The child's exit code, or 128+N when signal N killed it. */
 export function exitCodeOf(end: ChildEnd): number {
-  if (end.signal) return 128 + signalNumber(end.signal);
+  if (end.signal) return EXIT_SIGNAL_BASE + signalNumber(end.signal);
   return end.exitCode ?? 1;
 }
 

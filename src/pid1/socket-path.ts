@@ -2,22 +2,12 @@
 // notify sockets alike): a path is replaced only when it is a socket nobody answers on,
 // the file a killed init left behind. Anything else there belongs to someone else: a
 // regular file, a directory, a symlink, or a socket in use is refused and left as it is.
-import koffi from 'koffi';
-import { libc, strerror } from './libc.ts';
+// And once bound, the file is removed at close only while it is still the one bound.
+import { check, connectFn, lastErrno, SOCK_CLOEXEC, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_STREAM, SocketPathRefused, socketFn, strerror, AF_UNIX, unixSocketAddress, type UnixAddress } from './libc.ts';
 import { closeSync, lstatSync, unlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 
-
-const AF_UNIX = 1;
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
-const SOCK_NONBLOCK = 0o4000;
-const SOCK_CLOEXEC = 0o2000000;
-const SUN_PATH_SIZE = 108;
 const { ECONNREFUSED, EPROTOTYPE, EAGAIN, ENOENT } = constants.errno;
-
-const socketFn = libc.func('int socket(int domain, int type, int protocol)');
-const connectFn = libc.func('int connect(int fd, void *address, uint32_t length)');
 
 /** What is at a path: nothing, a dead socket (safe to replace), or why it must be left alone. */
 export type SocketPathState = { kind: 'absent' } | { kind: 'stale' } | { kind: 'taken'; reason: string };
@@ -35,26 +25,28 @@ export function inspectSocketPath(path: string): SocketPathState {
   if (stats.isDirectory()) return { kind: 'taken', reason: 'it is a directory, not a socket' };
   if (stats.isFile()) return { kind: 'taken', reason: 'it is a regular file, not a socket' };
   if (!stats.isSocket()) return { kind: 'taken', reason: 'it exists and is not a socket' };
-  const answer = probe(path);
+  let address: UnixAddress;
+  try {
+    address = unixSocketAddress(path);
+  } catch (error) {
+    return { kind: 'taken', reason: `a socket whose state cannot be told: ${(error as SocketPathRefused).reason}` };
+  }
+  const answer = probe(address);
   if (answer === 'refused') return { kind: 'stale' };
   if (answer === 'answers') return { kind: 'taken', reason: 'a live socket: another process is listening on it' };
   return { kind: 'taken', reason: `a socket whose state cannot be told: ${answer}` };
 }
 
-export class SocketPathTaken extends Error {
-  constructor(
-    readonly path: string,
-    /** Why, without the path. */
-    readonly reason: string,
-  ) {
-    super(`${path}: ${reason}`);
-  }
-}
-
-/** Makes `path` free to bind: removes a dead socket there, throws SocketPathTaken for anything else. */
-export function claimSocketPath(path: string): void {
+/**
+ * Makes `path` free to bind, the step every socket the init binds at a path takes first:
+ * refuses a path no socket can have, removes a dead socket there, and refuses anything
+ * else there with SocketPathRefused (whose message names the path and why). Returns the
+ * address to bind.
+ */
+export function claimSocketPath(path: string): UnixAddress {
+  const address = unixSocketAddress(path);
   const state = inspectSocketPath(path);
-  if (state.kind === 'taken') throw new SocketPathTaken(path, `${state.reason}; it is left as it is`);
+  if (state.kind === 'taken') throw new SocketPathRefused(path, `${state.reason}; it is left as it is`);
   if (state.kind === 'stale') {
     try {
       unlinkSync(path);
@@ -62,6 +54,27 @@ export function claimSocketPath(path: string): void {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
+  return address;
+}
+
+/** The socket file this process has just bound at a path. */
+export interface BoundSocketFile {
+  /** Removes it, unless another file has since taken its path; gone already is fine. */
+  remove(): void;
+}
+
+/** Remembers which file the bind made at `path` (call it right after the bind), so that removing it never removes someone else's. */
+export function boundSocketFile(path: string): BoundSocketFile {
+  const inode = lstatSync(path).ino;
+  return {
+    remove: () => {
+      try {
+        if (lstatSync(path).ino === inode) unlinkSync(path);
+      } catch {
+        // Already gone (someone cleaned the directory): there is nothing left to remove.
+      }
+    },
+  };
 }
 
 /**
@@ -69,18 +82,17 @@ export function claimSocketPath(path: string): void {
  * connect with EPROTOTYPE and the other way round, so both types are tried. Non-blocking,
  * so a listener with a full accept queue answers EAGAIN rather than hanging the init.
  */
-function probe(path: string): 'refused' | 'answers' | string {
-  const address = Buffer.alloc(2 + SUN_PATH_SIZE);
-  address.writeUInt16LE(AF_UNIX, 0);
-  const bytes = Buffer.from(path);
-  if (bytes.length >= SUN_PATH_SIZE) return `the path is ${bytes.length} bytes, a unix socket path has at most ${SUN_PATH_SIZE - 1}`;
-  bytes.copy(address, 2);
+function probe({ address, length }: UnixAddress): 'refused' | 'answers' | string {
   for (const type of [SOCK_STREAM, SOCK_DGRAM]) {
-    const fd: number = socketFn(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd === -1) return `socket: ${strerror(koffi.errno())}`;
+    let fd: number;
+    try {
+      fd = check('socket', socketFn(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    } catch (error) {
+      return (error as Error).message;
+    }
     let errno = 0;
     try {
-      if (connectFn(fd, address, 2 + bytes.length + 1) === -1) errno = koffi.errno();
+      if (connectFn(fd, address, length) === -1) errno = lastErrno();
     } finally {
       closeSync(fd);
     }

@@ -1,11 +1,9 @@
-// The few Linux system calls Node does not expose, bound through koffi.
+// The few Linux process and signal system calls Node does not expose, bound through koffi.
 // Loaded lazily in single-command mode: at start only for -s, -p or a terminal, else
 // off the start-up path (see modes/single-command.ts).
-import koffi from 'koffi';
-import { libc, strerror } from './libc.ts';
+import { check, lastErrno, libc, nativeBytes, strerror } from './libc.ts';
 import { readdirSync } from 'node:fs';
 import { constants } from 'node:os';
-
 
 const P_ALL = 0;
 const WNOHANG = 1;
@@ -24,7 +22,7 @@ const F_SETFD = 2;
 const FD_CLOEXEC = 1;
 
 const waitidFn = libc.func('int waitid(int idtype, int id, void *info, int options)');
-const waitpidFn = libc.func('int waitpid(int pid, int *status, int options)');
+const waitpidFn = libc.func('int waitpid(int pid, void *status, int options)');
 const prctlFn = libc.func('int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)');
 const setpgidFn = libc.func('int setpgid(int pid, int pgid)');
 const tcsetpgrpFn = libc.func('int tcsetpgrp(int fd, int pgrp)');
@@ -36,27 +34,13 @@ const sigaddsetFn = libc.func('int sigaddset(void *set, int sig)');
 const execvpeFn = libc.func('int execvpe(const char *file, const char **argv, const char **envp)');
 const fcntlFn = libc.func('int fcntl(int fd, int cmd, int arg)');
 
-export class SyscallError extends Error {
-  constructor(
-    readonly call: string,
-    readonly errno: number,
-  ) {
-    super(`${call} failed: ${strerror(errno)}`);
-  }
-}
-
-function check(call: string, result: number): number {
-  if (result === -1) throw new SyscallError(call, koffi.errno());
-  return result;
-}
-
 export { strerror };
 
 // One buffer for every waitid peek (once per reaping pass, so koffi copying it costs nothing that counts).
 const siginfo = Buffer.alloc(SIGINFO_SIZE);
-// waitpid's status word, in memory of koffi's own: koffi copies a Buffer argument in and
-// out on every call, which made reaping a burst of 10,000 zombies ~40% slower.
-const waitStatus = koffi.alloc('int', 1);
+// waitpid's status word, in native memory: koffi copies a Buffer argument in and out on
+// every call, which made reaping a burst of 10,000 zombies ~40% slower.
+const waitStatus = nativeBytes(4);
 
 /** The pid of some child that is a zombie now, without reaping it; 0 when there is none, -1 when there are no children. */
 export function peekZombie(): number {
@@ -77,19 +61,19 @@ export interface ReapedEnd {
  * are no children). How it ended is read from lastReapedEnd(), only when wanted.
  */
 export function reapAnyZombie(): number {
-  return Math.max(0, waitpidFn(-1, waitStatus, WNOHANG));
+  return Math.max(0, waitpidFn(-1, waitStatus.pointer, WNOHANG));
 }
 
 /** How the child that the last reapAnyZombie() or reapPid() took ended (the wait status word decoded). */
 export function lastReapedEnd(): ReapedEnd {
-  const status = koffi.decode(waitStatus, 'int') as number;
+  const status = waitStatus.bytes.readInt32LE(0);
   const signal = status & 0x7f;
   return signal === 0 ? { exitCode: (status >> 8) & 0xff, signal: null } : { exitCode: null, signal };
 }
 
 /** Reaps `pid` if it is a zombie; true when it did. */
 export function reapPid(pid: number): boolean {
-  return waitpidFn(pid, waitStatus, WNOHANG) === pid;
+  return waitpidFn(pid, waitStatus.pointer, WNOHANG) === pid;
 }
 
 export function setChildSubreaper(): void {
@@ -147,7 +131,7 @@ export function exec(file: string, argv: string[], env: Record<string, string | 
     .filter((entry): entry is [string, string] => entry[1] !== undefined)
     .map(([key, value]) => `${key}=${value}`);
   execvpeFn(file, [...argv, null], [...envp, null]);
-  return koffi.errno();
+  return lastErrno();
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { ReloadOutcome, StatusSnapshot } from '../control/protocol.ts';
 import type { ServiceConfig, SupervisorConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
+import { EXIT_CRASH_LOOP, EXIT_START_FAILED } from '../pid1/exit-codes.ts';
 import { exitCodeOf } from '../pid1/exit-status.ts';
 import { deferred, type Deferred } from '../util/deferred.ts';
 import type { Clock } from './clock.ts';
@@ -17,9 +18,6 @@ import type { Slot, SlotContext } from './slot.ts';
 import { ServiceStatistics } from './statistics.ts';
 import { generationStatus } from './status.ts';
 import type { SpawnInstance, Supervised } from './supervised.ts';
-
-export const EXIT_START_FAILED = 1;
-export const EXIT_CRASH_LOOP = 1;
 
 /** The reload as an explicit state machine: idle -> starting -> committing -> idle, or starting -> rolling-back -> idle. */
 export type ReloadState = { phase: 'idle' } | { phase: 'starting' | 'committing' | 'rolling-back'; generation: number };

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +115,23 @@ describe('a socket path that is taken: exit 2 naming the variable, nothing touch
         assert.equal(existsSync(marker), false, 'the service was spawned');
       });
     }
+  }
+});
+
+describe('a socket path longer than a unix socket can hold: exit 2 at start naming the variable and the limit, nothing bound at a shorter path', () => {
+  for (const { variable, env } of VARIABLES) {
+    test(variable, async () => {
+      const folder = fresh('long');
+      mkdirSync(folder);
+      const path = join(folder, 'x'.repeat(120));
+      const marker = fresh('spawned');
+      const config = { ...cleanBase(), BATON_WEB_COMMAND: JSON.stringify(['touch', marker]), BATON_WEB_RESTART: 'never', ...env(path) };
+      const start = await runInit([], { cleanEnv: true, env: config });
+      assert.equal(start.code, 2, start.stderr);
+      assert.match(start.stderr, new RegExp(`"variable":"${variable}".*${path}: File name too long: the path is ${Buffer.byteLength(path)} bytes, a unix socket path has at most 107`));
+      assert.deepEqual(readdirSync(folder), [], 'a socket was bound at a shorter path');
+      assert.equal(existsSync(marker), false, 'the service was spawned');
+    });
   }
 });
 

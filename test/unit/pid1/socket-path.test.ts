@@ -1,15 +1,19 @@
 // The stale-socket rule on real files: only a socket nobody answers on is replaced;
 // a file, a directory, a symlink or a live socket is refused and left exactly as it was.
+// The control, LISTEN and notify sockets all take this one step, with the same words.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { claimSocketPath, inspectSocketPath, SocketPathTaken } from '../../../src/pid1/socket-path.ts';
+import { SocketPathRefused } from '../../../src/pid1/libc.ts';
+import { boundSocketFile, claimSocketPath, inspectSocketPath } from '../../../src/pid1/socket-path.ts';
 import { NotifySocket } from '../../../src/readiness/notify-socket.ts';
+import { startControlServer } from '../../../src/control/server.ts';
+import { openListenSocket } from '../../../src/supervise/listen-socket.ts';
 import { FIXTURES } from '../../helpers/init-process.ts';
 
 describe('claimSocketPath', () => {
@@ -24,7 +28,7 @@ describe('claimSocketPath', () => {
   const refused = (path: string, reason: RegExp): void => {
     assert.throws(
       () => claimSocketPath(path),
-      (error: Error) => error instanceof SocketPathTaken && error.message.includes(path) && reason.test(error.message),
+      (error: Error) => error instanceof SocketPathRefused && error.message.includes(path) && reason.test(error.message),
     );
   };
 
@@ -97,4 +101,75 @@ describe('claimSocketPath', () => {
       assert.deepEqual(inspectSocketPath(path), { kind: 'absent' });
     }
   });
+
+  test('a path no unix socket can have is refused before anything is looked at or made', () => {
+    const path = join(dir, 'x'.repeat(108 - dir.length - 1));
+    assert.equal(Buffer.byteLength(path), 108);
+    refused(path, /File name too long: the path is 108 bytes, a unix socket path has at most 107/);
+    assert.equal(existsSync(path), false);
+  });
+
+  test('returns the address to bind', () => {
+    const path = fresh();
+    const { address, length } = claimSocketPath(path);
+    assert.equal(length, 2 + Buffer.byteLength(path) + 1);
+    assert.equal(address.toString('utf8', 2, length - 1), path);
+  });
+});
+
+describe('boundSocketFile', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-bound-socket-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('removes the file it was made for', () => {
+    const path = join(dir, 'own.sock');
+    assert.equal(spawnSync('python3', [`${FIXTURES}/stale-socket.py`, path]).status, 0);
+    boundSocketFile(path).remove();
+    assert.equal(existsSync(path), false);
+  });
+
+  test('leaves a file that has since taken the path, and does not mind one gone already', () => {
+    const path = join(dir, 'replaced.sock');
+    assert.equal(spawnSync('python3', [`${FIXTURES}/stale-socket.py`, path]).status, 0);
+    const file = boundSocketFile(path);
+    writeFileSync(`${path}.new`, 'someone else\n');
+    renameSync(`${path}.new`, path);
+    file.remove();
+    assert.equal(readFileSync(path, 'utf8'), 'someone else\n');
+    rmSync(path);
+    file.remove();
+  });
+});
+
+describe('the control, LISTEN and notify sockets take the one claim step, with its words', () => {
+  let dir = '';
+  let serial = 0;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'baton-three-sockets-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const SOCKETS: Array<[string, (path: string) => Promise<unknown>]> = [
+    ['control', (path) => startControlServer(path, () => ({ ok: false, error: 'not asked' }))],
+    ['LISTEN', (path) => openListenSocket({ kind: 'unix', path })],
+    ['notify', async (path) => NotifySocket.open(path)],
+  ];
+
+  for (const [name, open] of SOCKETS) {
+    test(`${name}: a regular file is refused naming the path, and kept`, async () => {
+      const path = join(dir, `${++serial}.sock`);
+      writeFileSync(path, 'data\n');
+      await assert.rejects(open(path), (error: Error) => error.message.includes(`${path}: it is a regular file, not a socket; it is left as it is`));
+      assert.equal(readFileSync(path, 'utf8'), 'data\n');
+    });
+
+    test(`${name}: a path too long for a unix socket is refused, and nothing is bound at a shorter one`, async () => {
+      const path = join(dir, `${++serial}-${'x'.repeat(120)}`);
+      await assert.rejects(open(path), (error: Error) => error.message.includes(`${path}: File name too long: the path is ${Buffer.byteLength(path)} bytes, a unix socket path has at most 107`));
+      assert.equal(existsSync(path.slice(0, 107)), false);
+    });
+  }
 });

@@ -1,0 +1,33 @@
+// Every code the init exits with, as the README's exit-code table lists them
+// (test/unit/pid1/exit-codes.test.ts holds the two to each other). The init's exit
+// status is what PID 1 hands to the container runtime, and this floor is the bottom one:
+// every floor imports these downward. No imports, so that any file can take them.
+
+/** 0: supervisor mode: stopped by SIGTERM/SIGINT, or every instance exited 0 and none is to be restarted. */
+export const EXIT_OK = 0;
+
+/**
+ * 1, whatever the reason; each reason has a name of its own, so that the code that exits
+ * says why: EXIT_USAGE a bad command line (unknown flag, bad value, a flag of the wrong
+ * mode, `--` with no COMMAND); EXIT_SETUP_FAILED `-s` or `-p` could not be set up;
+ * EXIT_START_FAILED supervisor mode's first start failed; EXIT_CRASH_LOOP more than
+ * BATON_MAX_RESTARTS restarts in a minute; EXIT_UNHEALTHY `--health`: not every instance
+ * of the live generation is ready, or no init answers; EXIT_RELOAD_FAILED `--reload`: the
+ * reload rolled back, or could not run; EXIT_UNEXPECTED_ERROR an error the init did not
+ * expect (a bug): its stack on stderr.
+ */
+export const [EXIT_USAGE, EXIT_SETUP_FAILED, EXIT_START_FAILED, EXIT_CRASH_LOOP, EXIT_UNHEALTHY, EXIT_RELOAD_FAILED, EXIT_UNEXPECTED_ERROR] = [1, 1, 1, 1, 1, 1, 1] as const;
+
+/** 2: a configuration the init refuses to run, one line per error naming the variable. */
+export const EXIT_BAD_CONFIG = 2;
+
+/** 3: `--status`: no init answers on the control socket (or it refused the request). */
+export const EXIT_NO_INIT = 3;
+
+/** 126: single-command mode: COMMAND could not be executed (tini's rule, as a shell's). */
+export const EXIT_NOT_EXECUTABLE = 126;
+/** 127: single-command mode: COMMAND was not found. */
+export const EXIT_NOT_FOUND = 127;
+
+/** 128+N: a child killed by signal N. */
+export const EXIT_SIGNAL_BASE = 128;
