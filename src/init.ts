@@ -48,8 +48,9 @@ async function run(invocation: Invocation): Promise<number> {
       return (await import('./modes/check.ts')).runCheck();
     case 'status':
     case 'health':
+    case 'live':
     case 'reload':
-      return (await import('./modes/query.ts')).runQuery(invocation.kind, invocation.kind !== 'health' && invocation.json);
+      return (await import('./modes/query.ts')).runQuery(invocation.kind, 'json' in invocation && invocation.json);
   }
 }
 

@@ -25,6 +25,7 @@ export type Invocation =
   | { kind: 'check' }
   | { kind: 'status'; json: boolean }
   | { kind: 'health' }
+  | { kind: 'live' }
   | { kind: 'reload'; json: boolean };
 
 /** Every flag; `--help` (usage.ts) and the README list each of them. */
@@ -41,6 +42,7 @@ export const OPTIONS = {
   check: { type: 'boolean' },
   status: { type: 'boolean' },
   health: { type: 'boolean' },
+  live: { type: 'boolean' },
   reload: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
@@ -60,7 +62,7 @@ const SINGLE_ONLY = new Map<string, string>([
   ['group', '-g'],
   ['remap-exit', '-e'],
 ]);
-const QUERIES = new Set<string>(['check', 'status', 'health', 'reload', 'json']);
+const QUERIES = new Set<string>(['check', 'status', 'health', 'live', 'reload', 'json']);
 
 export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv): Invocation {
   const { options, command, terminated } = splitAtCommand(args);
@@ -196,6 +198,7 @@ function queryOf(seen: Set<string>, command: string[]): Invocation | undefined {
   if (asked.length > 1) return { kind: 'usage-error', message: `--${asked[0]} and --${asked[1]} cannot be combined` };
   if (seen.has('check')) return { kind: 'check' };
   if (seen.has('health')) return { kind: 'health' };
+  if (seen.has('live')) return { kind: 'live' };
   if (seen.has('reload')) return { kind: 'reload', json: seen.has('json') };
   return { kind: 'status', json: seen.has('json') };
 }

@@ -7,7 +7,7 @@ export const VERSION = typeof BATON_VERSION === 'string' ? BATON_VERSION : 'dev'
 export const USAGE = `baton ${VERSION}: a container init for Node images
 Usage: node init.js [OPTIONS] [--] COMMAND [ARG...]   single-command mode
        node init.js [-p SIGNAL] [-w]                  supervisor mode
-       node init.js --check | --status [--json] | --health | --reload [--json]
+       node init.js --check | --status [--json] | --health | --live | --reload [--json]
        node init.js --help | --version | -l
 
 Single-command mode runs COMMAND as its child, as tini does: forwards signals to it,
@@ -33,7 +33,10 @@ Options:
 Queries (no COMMAND):
   --check         Validate the BATON_* variables, print the plan, start nothing.
   --status        Show every generation and instance of the running init.
-  --health        Say whether every instance of the live generation is ready.
+  --health        Say whether every instance of the live generation is ready
+                  (a readiness probe).
+  --live          Say whether the init answers and is not shutting down (a liveness
+                  probe: it stays 0 while a reload has a service down).
   --reload        Reload the running init, wait, and print the outcome.
   --json          With --status or --reload: print JSON.
 
@@ -53,6 +56,7 @@ Exit codes:
   1                    a bad command line (with this usage on stderr); -s or -p failed
   2                    bad configuration (also from --check), one line per error
   --health, --reload   1 not healthy, rolled back, or no init answers
+  --live               1 shutting down; 3 no init answers
   --status             3 no init answers
 `;
 

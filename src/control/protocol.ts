@@ -3,11 +3,12 @@
 // outcome of a reload.
 import type { OutputStats } from '../log/output.ts';
 
-export type ControlRequest = { command: 'status' } | { command: 'health' } | { command: 'reload' };
+export type ControlRequest = { command: 'status' } | { command: 'health' } | { command: 'live' } | { command: 'reload' };
 
 export type ControlResponse =
   | { ok: true; command: 'status'; status: StatusSnapshot; output?: OutputStats }
   | { ok: true; command: 'health'; healthy: boolean }
+  | { ok: true; command: 'live'; live: boolean }
   | { ok: true; command: 'reload'; outcome: ReloadOutcome }
   | { ok: false; error: string };
 

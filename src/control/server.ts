@@ -53,6 +53,8 @@ export async function startControlServer(path: string, handle: ControlHandler): 
   };
 }
 
+const COMMANDS: readonly ControlRequest['command'][] = ['status', 'health', 'live', 'reload'];
+
 async function respond(line: string, handle: ControlHandler): Promise<ControlResponse> {
   let request: ControlRequest;
   try {
@@ -60,7 +62,7 @@ async function respond(line: string, handle: ControlHandler): Promise<ControlRes
   } catch {
     return { ok: false, error: 'the request is not JSON' };
   }
-  if (request.command !== 'status' && request.command !== 'health' && request.command !== 'reload') return { ok: false, error: `unknown command ${JSON.stringify((request as { command?: unknown }).command)}` };
+  if (!COMMANDS.includes(request.command)) return { ok: false, error: `unknown command ${JSON.stringify((request as { command?: unknown }).command)}` };
   try {
     return await handle(request);
   } catch (error) {

@@ -1,17 +1,17 @@
-// `--status`, `--status --json`, `--health` and `--reload`: ask the running init.
+// `--status`, `--status --json`, `--health`, `--live` and `--reload`: ask the running init.
 import { clientSocketPath } from '../control/paths.ts';
 import { request } from '../control/client.ts';
 import { formatStatus } from '../cli/status-table.ts';
-import { EXIT_NO_INIT, EXIT_OK, EXIT_RELOAD_FAILED, EXIT_UNHEALTHY } from '../pid1/exit-codes.ts';
+import { EXIT_NO_INIT, EXIT_NOT_LIVE, EXIT_OK, EXIT_RELOAD_FAILED, EXIT_UNHEALTHY } from '../pid1/exit-codes.ts';
 
-export async function runQuery(kind: 'status' | 'health' | 'reload', json: boolean): Promise<number> {
+export async function runQuery(kind: 'status' | 'health' | 'live' | 'reload', json: boolean): Promise<number> {
   const path = clientSocketPath(process.env.BATON_CONTROL_SOCKET);
   let response;
   try {
     response = await request(path, { command: kind });
   } catch (error) {
     process.stderr.write(`baton: ${(error as Error).message}\n`);
-    return kind === 'status' ? EXIT_NO_INIT : kind === 'health' ? EXIT_UNHEALTHY : EXIT_RELOAD_FAILED;
+    return kind === 'health' ? EXIT_UNHEALTHY : kind === 'reload' ? EXIT_RELOAD_FAILED : EXIT_NO_INIT;
   }
   if (!response.ok) {
     process.stderr.write(`baton: the init refused the request: ${response.error}\n`);
@@ -20,6 +20,10 @@ export async function runQuery(kind: 'status' | 'health' | 'reload', json: boole
   if (response.command === 'health') {
     process.stdout.write(response.healthy ? 'healthy\n' : 'not healthy\n');
     return response.healthy ? EXIT_OK : EXIT_UNHEALTHY;
+  }
+  if (response.command === 'live') {
+    process.stdout.write(response.live ? 'live\n' : 'shutting down\n');
+    return response.live ? EXIT_OK : EXIT_NOT_LIVE;
   }
   if (response.command === 'reload') {
     const outcome = response.outcome;

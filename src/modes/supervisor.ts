@@ -173,6 +173,7 @@ async function serveControl(controlPath: string, supervisor: Supervisor, output:
   try {
     const control = await startControlServer(controlPath, async (request) => {
       if (request.command === 'health') return { ok: true, command: 'health', healthy: supervisor.healthy };
+      if (request.command === 'live') return { ok: true, command: 'live', live: !supervisor.stopping };
       if (request.command === 'reload') return { ok: true, command: 'reload', outcome: await supervisor.reload() };
       return { ok: true, command: 'status', status: supervisor.status(), output: output.stats() };
     });

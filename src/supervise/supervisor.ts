@@ -38,7 +38,7 @@ export class Supervisor {
   private readonly statistics = new Map<string, ServiceStatistics>();
   private readonly slotContext: SlotContext;
   private lastGeneration = 0;
-  private stopping = false;
+  private stopRequested = false;
   private readonly stopRequest = deferred();
   private readonly finished = deferred<number>();
   private firstFailureCode: number | undefined;
@@ -58,7 +58,7 @@ export class Supervisor {
 
   /** Runs until everything has stopped; resolves with the init's exit code. */
   async run(): Promise<number> {
-    if (this.stopping) return this.finished.promise; // asked to stop before anything started
+    if (this.stopRequested) return this.finished.promise; // asked to stop before anything started
     const generation = this.startGeneration();
     const outcome = await this.unlessStopped(generation.launch(this.config.services));
     if (outcome.ok) {
@@ -75,7 +75,7 @@ export class Supervisor {
 
   /** SIGTERM/SIGINT: stop every instance gracefully; a second call kills them. */
   shutdown(signal: NodeJS.Signals): void {
-    if (this.stopping) {
+    if (this.stopRequested) {
       this.log.warn({ signal }, `${signal} again: killing every instance now`);
       for (const generation of this.generations) generation.kill();
       return;
@@ -91,7 +91,7 @@ export class Supervisor {
 
   /** SIGHUP or `--reload`: a new generation beside the live one, committed once all of it is ready. */
   reload(): Promise<ReloadOutcome> {
-    if (this.stopping) return Promise.resolve({ committed: false, cancelled: true, reason: 'the init is stopping' });
+    if (this.stopRequested) return Promise.resolve({ committed: false, cancelled: true, reason: 'the init is stopping' });
     if (this.live === undefined) {
       this.log.warn('reload requested before generation 1 was running: ignored');
       return Promise.resolve({ committed: false, cancelled: true, reason: 'generation 1 is not running yet' });
@@ -104,6 +104,11 @@ export class Supervisor {
       this.log.info('reload requested while one is running and another is queued: coalesced');
     }
     return this.queuedReload.promise;
+  }
+
+  /** Asked to stop (SIGTERM, a crash loop, nothing left to run): what `--live` reports. */
+  get stopping(): boolean {
+    return this.stopRequested;
   }
 
   get healthy(): boolean {
@@ -206,7 +211,7 @@ export class Supervisor {
 
   /** Only exits in the live generation are the supervisor's to decide on: the others are stopping, or their launch has already heard of it. */
   private slotExited(generation: Generation, slot: Slot, state: ExitedState): void {
-    if (this.stopping || generation !== this.live) return;
+    if (this.stopRequested || generation !== this.live) return;
     // An instance asked to stop because it was not ready in time failed as surely as one that crashed.
     const byItself = !state.stopRequested || state.failure !== undefined;
     if (!byItself) return;
@@ -246,7 +251,7 @@ export class Supervisor {
   }
 
   private finishIfAllEnded(): void {
-    if (this.stopping || !this.live?.finished) return;
+    if (this.stopRequested || !this.live?.finished) return;
     const code = this.firstFailureCode ?? 0;
     this.log.info({ exitCode: code }, `every instance has exited and none is to be restarted: exiting ${code}`);
     this.stopAllAndExit(code);
@@ -257,7 +262,7 @@ export class Supervisor {
   }
 
   private async stopAll(): Promise<void> {
-    this.stopping = true;
+    this.stopRequested = true;
     this.stopRequest.resolve();
     await Promise.all([...this.generations].map((generation) => generation.stop()));
   }

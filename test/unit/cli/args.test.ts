@@ -69,6 +69,7 @@ describe('every flag', () => {
     assert.deepEqual(parse(['--json', '--reload']), { kind: 'reload', json: true });
     assert.deepEqual(parse(['--reload']), { kind: 'reload', json: false });
     assert.deepEqual(parse(['--health']), { kind: 'health' });
+    assert.deepEqual(parse(['--live']), { kind: 'live' });
   });
 
   test('neither COMMAND nor --: supervisor mode, with -p and -w', () => {
@@ -133,6 +134,9 @@ describe('usage errors, in baton\'s words', () => {
     assert.equal(usageError(['--reload', '--check', '--json']), '--reload and --check cannot be combined');
     assert.equal(usageError(['--json']), '--json goes with --status or --reload');
     assert.equal(usageError(['--health', '--json']), '--json goes with --status or --reload');
+    assert.equal(usageError(['--live', '--json']), '--json goes with --status or --reload');
+    assert.equal(usageError(['--health', '--live']), '--health and --live cannot be combined');
+    assert.equal(usageError(['--live', 'true']), '--live takes no COMMAND');
   });
 
   test('flags are read in order, as tini\'s getopt does: the first answer or error wins', () => {
