@@ -1,6 +1,7 @@
 // The text `node /init.js --check` prints: what the init would run, with every default
 // spelled out, so that a reader can check the configuration without starting anything.
 import { formatHostPort } from './endpoints.ts';
+import { startWaves } from './start-order.ts';
 import type { Listen, Readiness, RunAs, ServiceConfig, SupervisorConfig } from './types.ts';
 import { maskedUrl } from '../readiness/masked-url.ts';
 
@@ -18,25 +19,31 @@ export function formatPlan(config: SupervisorConfig): string {
     row('max restarts', String(globals.maxRestarts)),
     row('reload starts', Number.isFinite(globals.reloadParallel) ? `${globals.reloadParallel} new instance${globals.reloadParallel === 1 ? '' : 's'} at a time` : 'all new instances at once'),
     row('control socket', globals.controlSocket ?? '/run/baton/control.sock (a private temp folder when /run is not writable)'),
+    row('shutdown delay', globals.shutdownDelayMs === 0 ? 'none' : `${formatDuration(globals.shutdownDelayMs)} (--health 1, services running) before the stop signals`),
+    row('start order', startWaves(services).map((wave) => wave.join(', ')).join('; then ')),
   ];
   for (const service of services) lines.push('', ...serviceLines(service));
   return `${lines.join('\n')}\n`;
 }
 
 function serviceLines(service: ServiceConfig): string[] {
+  const oneshot = service.type === 'oneshot';
   return [
     `service ${service.name}`,
+    row('type', oneshot ? 'oneshot (done when it exits 0; never restarted; runs again on every reload)' : 'service'),
     row('argv', JSON.stringify(service.argv)),
     row('count', String(service.count)),
-    row('readiness', formatReadiness(service.readiness)),
-    row('ready timeout', formatDuration(service.readyTimeoutMs)),
+    ...(oneshot ? [] : [row('readiness', formatReadiness(service.readiness))]),
+    row(oneshot ? 'time limit' : 'ready timeout', formatDuration(service.readyTimeoutMs)),
     row('stop', `${service.stopSignal}, timeout ${formatDuration(service.stopTimeoutMs)}`),
-    row('restart', service.restart),
+    ...(oneshot ? [] : [row('restart', service.restart)]),
     row('user', service.user ? formatUser(service.user) : "the init's"),
     row('cwd', service.cwd ?? "the init's"),
-    row('reload', service.reload),
+    ...(oneshot ? [] : [row('reload', service.reload)]),
     row('listen', service.listen ? formatListen(service.listen) : 'none'),
-    row('watchdog', service.watchdogMs === undefined ? 'none' : `keep-alive within ${formatDuration(service.watchdogMs)} once ready`),
+    ...(oneshot ? [] : [row('watchdog', service.watchdogMs === undefined ? 'none' : `keep-alive within ${formatDuration(service.watchdogMs)} once ready`)]),
+    row('after', service.after.length === 0 ? 'none' : service.after.join(', ')),
+    row('essential', service.essential ? 'yes: when it ends for good, everything stops and the init exits with its code' : 'no'),
   ];
 }
 

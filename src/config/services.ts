@@ -15,11 +15,13 @@ import {
   type ReloadMode,
   type RestartPolicy,
   type ServiceConfig,
+  type ServiceType,
   type SupervisorConfig,
 } from './types.ts';
 import { socketPathErrors } from './socket-paths.ts';
 import { loadUserDb, type UserDb } from './users.ts';
-import { absolutePath, command, countOrAll, directory, intInRange, listen, nonNegativeInt, oneOf, readiness, runAs, signal, timeout, watchdog } from './validators.ts';
+import { startOrderErrors } from './start-order.ts';
+import { absolutePath, command, countOrAll, directory, duration, intInRange, listen, nonNegativeInt, oneOf, readiness, runAs, serviceNames, signal, timeout, watchdog, yesNo } from './validators.ts';
 import { byCodeUnit, sortVariables, type DeclaredService, type ServiceKey } from './variables.ts';
 
 export { formatPlan } from './plan.ts';
@@ -27,6 +29,9 @@ export { formatPlan } from './plan.ts';
 const OUTPUT_MODES = ['inherit', 'prefix', 'json'] as const satisfies readonly OutputMode[];
 const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const satisfies readonly RestartPolicy[];
 const RELOAD_MODES = ['replace', 'restart', 'signal'] as const satisfies readonly ReloadMode[];
+const SERVICE_TYPES = ['service', 'oneshot'] as const satisfies readonly ServiceType[];
+/** What a oneshot has no use for: it is done when it exits 0, runs again on every reload, and is never restarted. */
+const NOT_FOR_ONESHOTS = ['READY', 'RESTART', 'RELOAD', 'WATCHDOG'] as const satisfies readonly ServiceKey[];
 const MAX_COUNT = 256;
 
 /**
@@ -52,6 +57,8 @@ export function readSupervisorConfig(
     if (read.listen) listens.push({ service, listen: read.listen });
   }
   errors.push(...listenConflicts(listens));
+  // Only once every service read: an AFTER may name one whose other variables are wrong.
+  if (services.length === declared.length) errors.push(...startOrderErrors(services));
   const control = globals?.controlSocket === undefined ? undefined : { variable: 'BATON_CONTROL_SOCKET', path: globals.controlSocket };
   errors.push(...socketPathErrors(control, unixListens(listens)));
   if (declared.length === 0) {
@@ -81,6 +88,7 @@ function readGlobals(env: NodeJS.ProcessEnv, errors: ConfigError[]): GlobalConfi
       BATON_MAX_RESTARTS: nonNegativeInt({ default: DEFAULT_MAX_RESTARTS }),
       BATON_RELOAD_PARALLEL: countOrAll({ default: defaultReloadParallel(availableParallelism()) }),
       BATON_CONTROL_SOCKET: absolutePath({ default: undefined }),
+      BATON_SHUTDOWN_DELAY: duration({ default: 0 }),
     },
     { reporter },
   );
@@ -96,6 +104,7 @@ function readGlobals(env: NodeJS.ProcessEnv, errors: ConfigError[]): GlobalConfi
     output: clean.BATON_OUTPUT,
     maxRestarts: clean.BATON_MAX_RESTARTS,
     reloadParallel: clean.BATON_RELOAD_PARALLEL,
+    shutdownDelayMs: clean.BATON_SHUTDOWN_DELAY,
     ...(clean.BATON_CONTROL_SOCKET === undefined ? {} : { controlSocket: clean.BATON_CONTROL_SOCKET }),
   };
 }
@@ -114,6 +123,9 @@ function serviceSpec(timeouts: { readyTimeoutMs: number; stopTimeoutMs: number }
     RELOAD: oneOf(RELOAD_MODES)({ default: 'replace' }),
     LISTEN: listen({ default: undefined }),
     WATCHDOG: watchdog({ default: undefined }),
+    TYPE: oneOf(SERVICE_TYPES)({ default: 'service' }),
+    AFTER: serviceNames({ default: [] }),
+    ESSENTIAL: yesNo({ default: false }),
   } satisfies Record<ServiceKey, unknown>;
 }
 
@@ -137,11 +149,19 @@ function readService(
   };
   const clean = cleanEnv(service.values, serviceSpec(timeouts, users), { reporter: renamed });
   errors.push(...found);
+  if (!failed.has('TYPE') && clean.TYPE === 'oneshot') {
+    for (const key of NOT_FOR_ONESHOTS.filter((key) => service.values[key] !== undefined)) {
+      failed.add(key);
+      const variable = variableOf(service, key);
+      errors.push({ variable, message: `${variable}: ${service.name} is a oneshot (BATON_${service.key}_TYPE=oneshot): it is done when it exits 0, runs again on every reload and is never restarted, so ${key} does not apply; remove it` });
+    }
+  }
   const listen = failed.has('LISTEN') ? undefined : clean.LISTEN;
   if (failed.size > 0) return listen ? { listen } : {};
   const config: ServiceConfig = {
     name: service.name,
     key: service.key,
+    type: clean.TYPE,
     argv: clean.COMMAND,
     count: clean.COUNT,
     readiness: clean.READY,
@@ -154,6 +174,8 @@ function readService(
     ...(clean.CWD === undefined ? {} : { cwd: clean.CWD }),
     ...(listen === undefined ? {} : { listen }),
     ...(clean.WATCHDOG === undefined ? {} : { watchdogMs: clean.WATCHDOG }),
+    after: clean.AFTER,
+    essential: clean.ESSENTIAL,
   };
   return listen ? { config, listen } : { config };
 }

@@ -10,6 +10,9 @@ export type Readiness =
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 
+/** `service`: runs until stopped, ready when it says so; `oneshot`: a task that runs to completion, done when it exits 0. */
+export type ServiceType = 'service' | 'oneshot';
+
 /** What a reload (SIGHUP) does to a service. */
 export type ReloadMode = 'replace' | 'restart' | 'signal';
 
@@ -30,6 +33,7 @@ export interface ServiceConfig {
   name: string;
   /** The NAME part of the variables, upper-case: `WEB`. */
   key: string;
+  type: ServiceType;
   argv: [string, ...string[]];
   count: number;
   readiness: Readiness;
@@ -43,6 +47,10 @@ export interface ServiceConfig {
   listen?: Listen;
   /** Once ready, the instance must send a keep-alive within each of these (WATCHDOG=1); unset: no watchdog. */
   watchdogMs?: number;
+  /** The services (by name) that must be ready, or completed for a oneshot, before this one starts. */
+  after: string[];
+  /** When an instance ends for good, everything stops and the init exits with its code. */
+  essential: boolean;
 }
 
 export interface GlobalConfig {
@@ -55,6 +63,8 @@ export interface GlobalConfig {
   /** How many new instances a reload starts at once; Infinity: all of them. */
   reloadParallel: number;
   controlSocket?: string;
+  /** On the first SIGTERM/SIGINT: --health turns 1 at once, and the services keep running this long before they are stopped. */
+  shutdownDelayMs: number;
 }
 
 export interface SupervisorConfig {

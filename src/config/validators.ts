@@ -63,6 +63,26 @@ export const watchdog = makeValidator<number>(
   }),
 );
 
+/** A comma-separated list of service names (`migrate,cache`), lower-cased as logs show them; duplicates dropped. */
+export const serviceNames = makeValidator<string[]>(
+  nonEmpty('service names separated by commas, such as migrate,cache', (input) => {
+    const names = input.split(',').map((name) => name.trim());
+    const bad = names.find((name) => !/^[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*$/.test(name));
+    if (bad !== undefined) throw new EnvError(`"${bad}" is not a service name (use service names separated by commas, such as migrate,cache)`);
+    return [...new Set(names.map((name) => name.toLowerCase()))];
+  }),
+);
+
+/** true or false (also 1, 0, yes, no), as a shell script would write it. */
+export const yesNo = makeValidator<boolean>(
+  nonEmpty('true or false', (input) => {
+    const word = input.trim().toLowerCase();
+    if (['true', '1', 'yes'].includes(word)) return true;
+    if (['false', '0', 'no'].includes(word)) return false;
+    throw new EnvError(`"${input}" is not true or false`);
+  }),
+);
+
 /** A signal that asks a process to stop (STOP_SIGNALS): SIGSTOP or SIGCHLD would never end it. */
 export const signal = makeValidator<NodeJS.Signals>(
   nonEmpty('TERM, SIGINT or a number', (input) => {

@@ -11,6 +11,7 @@ const GLOBAL_VARIABLES = [
   'BATON_MAX_RESTARTS',
   'BATON_RELOAD_PARALLEL',
   'BATON_CONTROL_SOCKET',
+  'BATON_SHUTDOWN_DELAY',
 ] as const;
 
 const SERVICE_KEYS = [
@@ -26,6 +27,9 @@ const SERVICE_KEYS = [
   'RELOAD',
   'LISTEN',
   'WATCHDOG',
+  'TYPE',
+  'AFTER',
+  'ESSENTIAL',
 ] as const;
 export type ServiceKey = (typeof SERVICE_KEYS)[number];
 

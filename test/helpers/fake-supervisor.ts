@@ -9,6 +9,7 @@ export function serviceConfig(name: string, extra: Partial<ServiceConfig> = {}):
   return {
     name,
     key: name.toUpperCase(),
+    type: 'service',
     argv: ['true'],
     count: 1,
     readiness: { kind: 'notify' },
@@ -17,17 +18,19 @@ export function serviceConfig(name: string, extra: Partial<ServiceConfig> = {}):
     stopTimeoutMs: 500,
     restart: 'always',
     reload: 'replace',
+    after: [],
+    essential: false,
     ...extra,
   };
 }
 
-export function setup(services: ServiceConfig[], reloadParallel = Infinity) {
+export function setup(services: ServiceConfig[], reloadParallel = Infinity, shutdownDelayMs = 0) {
   const clock = new FakeClock();
   const journal: string[] = [];
   const instances: FakeInstance[] = [];
   let nextPid = 100;
   const config: SupervisorConfig = {
-    globals: { readyTimeoutMs: 1000, stopTimeoutMs: 500, logLevel: 'silent', logFormat: 'json', output: 'inherit', maxRestarts: 5, reloadParallel },
+    globals: { readyTimeoutMs: 1000, stopTimeoutMs: 500, logLevel: 'silent', logFormat: 'json', output: 'inherit', maxRestarts: 5, reloadParallel, shutdownDelayMs },
     services,
   };
   const supervisor = new Supervisor(
@@ -49,8 +52,8 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 }
 
-export async function startLive(services: ServiceConfig[], reloadParallel = Infinity) {
-  const world = setup(services, reloadParallel);
+export async function startLive(services: ServiceConfig[], reloadParallel = Infinity, shutdownDelayMs = 0) {
+  const world = setup(services, reloadParallel, shutdownDelayMs);
   const running = world.supervisor.run();
   await settle();
   for (const instance of world.of(1)) instance.ready();

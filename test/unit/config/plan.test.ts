@@ -42,8 +42,11 @@ describe('formatPlan', () => {
         '  max restarts    5',
         '  reload starts   all new instances at once',
         '  control socket  /run/baton.sock',
+        '  shutdown delay  none',
+        '  start order     web, worker',
         '',
         'service web',
+        '  type            service',
         '  argv            ["node","web.js","--title","my site"]',
         '  count           2',
         '  readiness       http http://127.0.0.1:8080/health',
@@ -55,8 +58,11 @@ describe('formatPlan', () => {
         '  reload          signal',
         '  listen          tcp 0.0.0.0:8080',
         '  watchdog        keep-alive within 10s once ready',
+        '  after           none',
+        '  essential       no',
         '',
         'service worker',
+        '  type            service',
         '  argv            ["node","worker.js"]',
         '  count           1',
         '  readiness       tcp [::1]:9000',
@@ -68,6 +74,8 @@ describe('formatPlan', () => {
         '  reload          replace',
         '  listen          unix /run/worker.sock',
         '  watchdog        none',
+        '  after           none',
+        '  essential       no',
         '',
       ].join('\n'),
     );
@@ -88,5 +96,30 @@ describe('formatPlan', () => {
       [500, 1000, 1500, 30_000, 90_000, 120_000, 3_600_000, 5_400_000].map(formatDuration),
       ['500ms', '1s', '1.5s', '30s', '90s', '2m', '1h', '90m'],
     );
+  });
+
+  test('a oneshot, an order and a shutdown delay', () => {
+    const plan = formatPlan(
+      valid({
+        BATON_SHUTDOWN_DELAY: '5s',
+        BATON_MIGRATE_COMMAND: 'node migrate.js',
+        BATON_MIGRATE_TYPE: 'oneshot',
+        BATON_MIGRATE_READY_TIMEOUT: '5m',
+        BATON_WEB_COMMAND: 'node web.js',
+        BATON_WEB_AFTER: 'migrate,cache',
+        BATON_WEB_ESSENTIAL: 'yes',
+        BATON_CACHE_COMMAND: 'node cache.js',
+        BATON_LOG_COMMAND: 'node log.js',
+      }),
+    );
+    assert.match(plan, /^ {2}shutdown delay {2}5s \(--health 1, services running\) before the stop signals$/m);
+    assert.match(plan, /^ {2}start order {5}cache, log, migrate; then web$/m);
+    const migrate = plan.slice(plan.indexOf('service migrate'), plan.indexOf('service web'));
+    assert.match(migrate, /^ {2}type {12}oneshot \(done when it exits 0; never restarted; runs again on every reload\)$/m);
+    assert.match(migrate, /^ {2}time limit {6}5m$/m);
+    assert.doesNotMatch(migrate, /^ {2}(readiness|restart|reload|watchdog) /m);
+    const web = plan.slice(plan.indexOf('service web'));
+    assert.match(web, /^ {2}after {11}migrate, cache$/m);
+    assert.match(web, /^ {2}essential {7}yes: when it ends for good, everything stops and the init exits with its code$/m);
   });
 });

@@ -36,6 +36,9 @@ describe('a valid configuration', () => {
       BATON_WEB_CWD: SRV,
       BATON_WEB_RELOAD: 'signal',
       BATON_WEB_LISTEN: '8080',
+      BATON_WEB_AFTER: 'job_runner',
+      BATON_WEB_ESSENTIAL: 'true',
+      BATON_SHUTDOWN_DELAY: '5s',
       BATON_JOB_RUNNER_COMMAND: '  node   jobs.js  --queue=default ',
       BATON_JOB_RUNNER_COUNT: '2',
       BATON_JOB_RUNNER_READY: 'notify',
@@ -58,11 +61,13 @@ describe('a valid configuration', () => {
         maxRestarts: 0,
         reloadParallel: 3,
         controlSocket: '/run/baton.sock',
+        shutdownDelayMs: 5000,
       },
       services: [
         {
           name: 'job_runner',
           key: 'JOB_RUNNER',
+          type: 'service',
           argv: ['node', 'jobs.js', '--queue=default'],
           count: 2,
           readiness: { kind: 'notify' },
@@ -74,10 +79,13 @@ describe('a valid configuration', () => {
           cwd: TMP,
           reload: 'restart',
           listen: { kind: 'unix', path: '/run/jobs.sock' },
+          after: [],
+          essential: false,
         },
         {
           name: 'web',
           key: 'WEB',
+          type: 'service',
           argv: ['node', 'web.js', '--title', 'my site'],
           count: 4,
           readiness: { kind: 'http', url: 'http://127.0.0.1:8080/health' },
@@ -89,6 +97,8 @@ describe('a valid configuration', () => {
           cwd: SRV,
           reload: 'signal',
           listen: { kind: 'tcp', host: '0.0.0.0', port: 8080 },
+          after: ['job_runner'],
+          essential: true,
         },
       ],
     });
@@ -96,11 +106,12 @@ describe('a valid configuration', () => {
 
   test('defaults: one COMMAND is a whole service', () => {
     assert.deepEqual(valid(WEB), {
-      globals: { readyTimeoutMs: 30_000, stopTimeoutMs: 8_000, logLevel: 'info', logFormat: 'json', output: 'inherit', maxRestarts: 5, reloadParallel: defaultReloadParallel(availableParallelism()) },
+      globals: { readyTimeoutMs: 30_000, stopTimeoutMs: 8_000, logLevel: 'info', logFormat: 'json', output: 'inherit', maxRestarts: 5, reloadParallel: defaultReloadParallel(availableParallelism()), shutdownDelayMs: 0 },
       services: [
         {
           name: 'web',
           key: 'WEB',
+          type: 'service',
           argv: ['node', 'web.js'],
           count: 1,
           readiness: { kind: 'none' },
@@ -109,6 +120,8 @@ describe('a valid configuration', () => {
           stopTimeoutMs: 8_000,
           restart: 'always',
           reload: 'replace',
+          after: [],
+          essential: false,
         },
       ],
     });

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { oneError, service, WEB } from '../../helpers/read-config.ts';
+import { oneError, service, valid, WEB } from '../../helpers/read-config.ts';
 
 const TMP = mkdtempSync(join(tmpdir(), 'baton-config-'));
 const SRV = join(TMP, 'srv');
@@ -46,5 +46,44 @@ describe('WATCHDOG', () => {
   });
   test('not a duration', () => {
     oneError({ ...WEB, BATON_WEB_WATCHDOG: 'soon' }, 'BATON_WEB_WATCHDOG', /"soon" is not a duration/);
+  });
+});
+
+describe('TYPE, AFTER, ESSENTIAL, SHUTDOWN_DELAY', () => {
+  test('TYPE: service (the default) or oneshot', () => {
+    assert.equal(service(WEB).type, 'service');
+    assert.equal(service({ ...WEB, BATON_WEB_TYPE: 'oneshot' }).type, 'oneshot');
+    oneError({ ...WEB, BATON_WEB_TYPE: 'daemon' }, 'BATON_WEB_TYPE', /"daemon" is not one of service, oneshot/);
+  });
+
+  test('a oneshot has no READY, RESTART, RELOAD or WATCHDOG', () => {
+    for (const key of ['READY', 'RESTART', 'RELOAD', 'WATCHDOG']) {
+      const value = { READY: 'notify', RESTART: 'always', RELOAD: 'replace', WATCHDOG: '5s' }[key] as string;
+      oneError({ ...WEB, BATON_WEB_TYPE: 'oneshot', [`BATON_WEB_${key}`]: value }, `BATON_WEB_${key}`, new RegExp(`web is a oneshot \\(BATON_WEB_TYPE=oneshot\\).*so ${key} does not apply`));
+    }
+  });
+
+  test('AFTER: declared names, lower-cased, separated by commas', () => {
+    const env = { ...WEB, BATON_MIGRATE_COMMAND: 'node m.js', BATON_JOB_RUNNER_COMMAND: 'node j.js', BATON_WEB_AFTER: ' MIGRATE, job_runner ,migrate' };
+    assert.deepEqual(service(env).after, ['migrate', 'job_runner']);
+    assert.deepEqual(service(WEB).after, []);
+  });
+
+  test('AFTER: a bad name', () => {
+    oneError({ ...WEB, BATON_WEB_AFTER: 'a,,b' }, 'BATON_WEB_AFTER', /"" is not a service name/);
+  });
+
+  test('ESSENTIAL: true or false, and their usual spellings', () => {
+    assert.equal(service(WEB).essential, false);
+    assert.equal(service({ ...WEB, BATON_WEB_ESSENTIAL: 'true' }).essential, true);
+    assert.equal(service({ ...WEB, BATON_WEB_ESSENTIAL: 'YES' }).essential, true);
+    assert.equal(service({ ...WEB, BATON_WEB_ESSENTIAL: '0' }).essential, false);
+    oneError({ ...WEB, BATON_WEB_ESSENTIAL: 'sometimes' }, 'BATON_WEB_ESSENTIAL', /"sometimes" is not true or false/);
+  });
+
+  test('SHUTDOWN_DELAY: a duration, 0 by default', () => {
+    assert.equal(valid(WEB).globals.shutdownDelayMs, 0);
+    assert.equal(valid({ ...WEB, BATON_SHUTDOWN_DELAY: '3s' }).globals.shutdownDelayMs, 3000);
+    oneError({ ...WEB, BATON_SHUTDOWN_DELAY: 'soon' }, 'BATON_SHUTDOWN_DELAY', /"soon" is not a duration/);
   });
 });

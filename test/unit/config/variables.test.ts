@@ -8,7 +8,7 @@ describe('unknown variables', () => {
     const message = oneError({ ...WEB, BATON_WEB_CONUT: '2' }, 'BATON_WEB_CONUT', /^BATON_WEB_CONUT: not a known variable of service web/);
     assert.equal(
       message,
-      'BATON_WEB_CONUT: not a known variable of service web (known: COMMAND, COUNT, READY, READY_TIMEOUT, STOP_SIGNAL, STOP_TIMEOUT, RESTART, USER, CWD, RELOAD, LISTEN, WATCHDOG); did you mean BATON_WEB_COUNT?',
+      'BATON_WEB_CONUT: not a known variable of service web (known: COMMAND, COUNT, READY, READY_TIMEOUT, STOP_SIGNAL, STOP_TIMEOUT, RESTART, USER, CWD, RELOAD, LISTEN, WATCHDOG, TYPE, AFTER, ESSENTIAL); did you mean BATON_WEB_COUNT?',
     );
   });
 
@@ -40,7 +40,7 @@ describe('unknown variables', () => {
   });
 
   test('a variable that is neither a global nor a service key', () => {
-    const message = oneError({ ...WEB, BATON_FOO: '1' }, 'BATON_FOO', /^BATON_FOO: not a baton variable \(globals: BATON_READY_TIMEOUT, .*BATON_CONTROL_SOCKET; services are declared with BATON_<NAME>_COMMAND\)$/);
+    const message = oneError({ ...WEB, BATON_FOO: '1' }, 'BATON_FOO', /^BATON_FOO: not a baton variable \(globals: BATON_READY_TIMEOUT, .*BATON_SHUTDOWN_DELAY; services are declared with BATON_<NAME>_COMMAND\)$/);
     assert.doesNotMatch(message, /did you mean/);
     oneError({ ...WEB, BATON_LOG_LEVL: 'debug' }, 'BATON_LOG_LEVL', /not a baton variable .*; did you mean BATON_LOG_LEVEL\?$/);
     oneError({ ...WEB, BATON_: '1' }, 'BATON_', /not a baton variable/);
