@@ -51,8 +51,9 @@ Environment:
 Exit codes:
   single-command mode  the command's code; 128+N when signal N killed it;
                        127 COMMAND not found; 126 COMMAND not executable
-  supervisor mode      0 stopped, or every instance done; 1 the first start failed,
-                       or a crash loop; else the first failure's code
+  supervisor mode      0 stopped, or every instance done; 1 the first start failed
+                       (a failed oneshot: its code); 75 a crash loop; an ESSENTIAL
+                       service's code when it ended; else the first failure's code
   1                    a bad command line (with this usage on stderr); -s or -p failed
   2                    bad configuration (also from --check), one line per error
   --health, --reload   1 not healthy, rolled back, or no init answers

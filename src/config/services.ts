@@ -30,8 +30,11 @@ const OUTPUT_MODES = ['inherit', 'prefix', 'json'] as const satisfies readonly O
 const RESTART_POLICIES = ['always', 'on-failure', 'never'] as const satisfies readonly RestartPolicy[];
 const RELOAD_MODES = ['replace', 'restart', 'signal'] as const satisfies readonly ReloadMode[];
 const SERVICE_TYPES = ['service', 'oneshot'] as const satisfies readonly ServiceType[];
-/** What a oneshot has no use for: it is done when it exits 0, runs again on every reload, and is never restarted. */
-const NOT_FOR_ONESHOTS = ['READY', 'RESTART', 'RELOAD', 'WATCHDOG'] as const satisfies readonly ServiceKey[];
+/**
+ * What a oneshot has no use for: it is done when it exits 0, runs again on every reload, and is
+ * never restarted; and it ends for good each time it completes, which ESSENTIAL would make the end of everything.
+ */
+const NOT_FOR_ONESHOTS = ['READY', 'RESTART', 'RELOAD', 'WATCHDOG', 'ESSENTIAL'] as const satisfies readonly ServiceKey[];
 const MAX_COUNT = 256;
 
 /**

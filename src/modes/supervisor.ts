@@ -149,14 +149,11 @@ function reapOrphansOnSigchld(flags: InitFlags, leftovers: Leftovers, log: Logge
 }
 
 function handleSignals(supervisor: Supervisor, leftovers: Leftovers, log: Logger): void {
-  let stopAsked = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (STOP_SIGNALS.includes(signal)) {
-      if (stopAsked) leftovers.killAll();
-      stopAsked = true;
-      supervisor.shutdown(signal);
-    }
-    else if (signal === 'SIGHUP') void supervisor.reload();
+      // What an instance left behind is killed with the instances, not before.
+      if (supervisor.shutdown(signal) === 'killing') leftovers.killAll();
+    } else if (signal === 'SIGHUP') void supervisor.reload();
     else if (FORWARDED.includes(signal)) supervisor.forward(signal);
     else log.debug({ signal }, `${signal} ignored (supervisor mode has no use for it)`);
   };

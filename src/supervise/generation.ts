@@ -30,6 +30,8 @@ export class Generation {
   /** The slots of the running launch() not started yet, and how many may start at once. */
   private queue: QueuedSlot[] = [];
   private parallel = Infinity;
+  /** The names of the services of the running launch(): an AFTER names one of these, or something already running. */
+  private launching = new Set<string>();
   private launched: Deferred<StartOutcome> | undefined;
   private readonly slotEvents: SlotEvents = {
     ready: (slot) => this.slotReady(slot),
@@ -60,12 +62,15 @@ export class Generation {
 
   /**
    * Starts COUNT instances of each service, at most `parallel` at a time (each one that
-   * becomes ready lets the next start); resolves once all are ready, or at the first that
-   * will not be, and then starts no more.
+   * becomes ready lets the next start), and each service only once every service of this
+   * launch that it comes after (AFTER) is ready, or completed for a oneshot; what it comes
+   * after outside this launch runs already. Resolves once all are ready, or at the first
+   * that will not be, and then starts no more.
    */
   launch(services: readonly ServiceConfig[], parallel = Infinity): Promise<StartOutcome> {
     const launched = (this.launched = deferred<StartOutcome>());
     this.waiting = new Set();
+    this.launching = new Set(services.map((service) => service.name));
     this.queue = services.flatMap((service) => Array.from({ length: service.count }, (_, i) => ({ service, index: i + 1 })));
     this.parallel = parallel;
     if (this.queue.length === 0) this.settle({ ok: true });
@@ -98,11 +103,16 @@ export class Generation {
     for (const slot of slots) if (this.held.includes(slot)) slot.restartNow();
   }
 
-  /** Stops every slot in parallel; resolves when their processes are gone and their output written. */
-  stop(): Promise<void> {
+  /**
+   * Stops every slot, in the reverse of the start order: a service is asked to stop only
+   * once every service that comes after it has exited; those with no order between them
+   * stop together. Resolves when every process is gone and its output written.
+   */
+  async stop(): Promise<void> {
     this.stopRequested = true;
     this.settle({ ok: false, cancelled: true });
-    return this.stopSlots(this.held);
+    for (const slot of this.held) slot.end(); // no restart from now on, whatever wave it is in
+    for (const wave of stopWaves(this.held)) await this.stopSlots(wave);
   }
 
   /** Stops the given slots only (singletons that must not run twice during a reload). */
@@ -120,9 +130,9 @@ export class Generation {
     for (const slot of this.held) slot.instance.forward(signal);
   }
 
-  /** Every slot has a ready instance: what --health reports for the live generation. */
+  /** Every slot has a ready instance, or a oneshot that completed: what --health reports for the live generation. */
   get healthy(): boolean {
-    return this.held.length > 0 && this.held.every((slot) => slot.instance.state.phase === 'ready');
+    return this.held.length > 0 && this.held.every((slot) => slot.done);
   }
 
   /** No instance is running and none will be restarted. */
@@ -160,13 +170,22 @@ export class Generation {
 
   private startQueued(): void {
     while (this.waiting.size < this.parallel && this.launched !== undefined) {
-      const next = this.queue.shift();
+      const at = this.queue.findIndex((queued) => queued.service.after.every((name) => this.afterDone(name)));
+      if (at === -1) return;
+      const [next] = this.queue.splice(at, 1);
       if (next === undefined) return;
       const slot = new Slot(next.service, next.index, this.number, this.slotEvents, this.slotContext);
       this.held.push(slot);
       this.waiting.add(slot);
       slot.start();
     }
+  }
+
+  /** A service this launch waits for: ready (or completed) in every slot, none still queued. */
+  private afterDone(name: string): boolean {
+    if (!this.launching.has(name)) return true;
+    if (this.queue.some((queued) => queued.service.name === name)) return false;
+    return this.held.filter((slot) => slot.service.name === name).every((slot) => slot.done);
   }
 
   private settle(outcome: StartOutcome): void {
@@ -176,4 +195,18 @@ export class Generation {
     this.queue = [];
     launched?.resolve(outcome);
   }
+}
+
+/** The slots in waves to stop: those that no other service still running comes after first. */
+function stopWaves(slots: readonly Slot[]): Slot[][] {
+  const waves: Slot[][] = [];
+  let left = [...slots];
+  while (left.length > 0) {
+    const waitedFor = new Set(left.flatMap((slot) => slot.service.after.filter((name) => name !== slot.service.name)));
+    const wave = left.filter((slot) => !waitedFor.has(slot.service.name));
+    if (wave.length === 0) return [...waves, left]; // an order the configuration refuses: stop the rest together
+    waves.push(wave);
+    left = left.filter((slot) => !wave.includes(slot));
+  }
+  return waves;
 }

@@ -1,12 +1,15 @@
 // One instance's life as an explicit state machine: starting -> ready -> stopping
 // -> exited, with the timers that bound it (ready timeout, watchdog, stop timeout).
+// A oneshot goes from starting to exited: exit 0 completes it, anything else, or its
+// time limit (the ready timeout), fails its start.
 // It knows nothing of processes: the Instance feeds it events and carries out
 // the actions it asks for, which keeps it testable with a fake clock.
 //
-// The order of its events is part of its contract: `ready` or `startFailed` (at most
-// one of the two, once), then `exited`, last and once. When a start fails because the
-// process exited, the state is already `exited` when `startFailed` fires, so that a
-// listener that stops the instance in answer does not signal a process that is gone.
+// The order of its events is part of its contract: `ready`, `completed` or `startFailed`
+// (at most one of the three, once), then `exited`, last and once. When a start fails or
+// a oneshot completes because the process exited, the state is already `exited` when
+// that event fires, so that a listener that stops the instance in answer does not
+// signal a process that is gone.
 import type { Clock, Timer } from './clock.ts';
 
 export interface ProcessEnd {
@@ -34,7 +37,7 @@ export type InstanceState =
   | { phase: 'starting'; since: number }
   | { phase: 'ready'; since: number; keptAliveAt?: number }
   | { phase: 'stopping'; since: number; readySince?: number; killed: boolean; failure?: InstanceFailure }
-  | { phase: 'exited'; since: number; readySince?: number; stopRequested: boolean; end: ProcessEnd; failure?: InstanceFailure };
+  | { phase: 'exited'; since: number; readySince?: number; stopRequested: boolean; end: ProcessEnd; failure?: InstanceFailure; completed?: true };
 
 export type ExitedState = Extract<InstanceState, { phase: 'exited' }>;
 
@@ -55,6 +58,8 @@ export interface LifecycleActions {
 
 export interface LifecycleListener {
   ready?(): void;
+  /** A oneshot exited 0: it has done its work. */
+  completed?(): void;
   /** The instance will not become ready: it exited, timed out or could not be spawned. Once at most. */
   startFailed?(failure: StartFailure): void;
   /** The process is gone; `state` is the final one. Always the last event. */
@@ -70,6 +75,8 @@ export interface LifecycleOptions {
   stopTimeoutMs: number;
   /** Once ready, a keep-alive is due within each of these; unset: no watchdog. */
   watchdogMs?: number;
+  /** A task that runs to completion: it is never ready, exit 0 completes it. */
+  oneshot?: boolean;
   clock: Clock;
   actions: LifecycleActions;
   listener: LifecycleListener;
@@ -92,7 +99,7 @@ export class InstanceLifecycle {
 
   /** The instance reported ready (notify message, probe, or at once for `none`). */
   ready(): void {
-    if (this.current.phase !== 'starting') return;
+    if (this.current.phase !== 'starting' || this.options.oneshot) return;
     this.readyTimer?.cancel();
     const now = this.options.clock.now();
     // Armed only now: READY_TIMEOUT covers the start. Becoming ready is the first sign of life.
@@ -141,7 +148,8 @@ export class InstanceLifecycle {
   exited(end: ProcessEnd): void {
     if (this.current.phase === 'exited') return;
     const before = this.current;
-    if (before.phase === 'starting') this.finish(end, undefined, { kind: 'exited', end });
+    if (before.phase === 'starting' && this.options.oneshot && end.exitCode === 0) this.complete(end);
+    else if (before.phase === 'starting') this.finish(end, undefined, { kind: 'exited', end });
     else this.finish(end, before.phase === 'stopping' ? before.failure : undefined);
   }
 
@@ -163,6 +171,14 @@ export class InstanceLifecycle {
     };
     this.current = final;
     if (startFailure) this.options.listener.startFailed?.(startFailure);
+    this.options.listener.exited?.(final);
+  }
+
+  private complete(end: ProcessEnd): void {
+    this.readyTimer?.cancel();
+    const final: ExitedState = { phase: 'exited', since: this.options.clock.now(), stopRequested: false, end, completed: true };
+    this.current = final;
+    this.options.listener.completed?.();
     this.options.listener.exited?.(final);
   }
 

@@ -63,6 +63,10 @@ export class Instance implements Supervised {
         this.log.info({ pid: this.pid, ms: context.clock.now() - this.startedAt }, 'ready');
         this.events.ready();
       },
+      completed: () => {
+        this.log.info({ pid: this.pid, ms: context.clock.now() - this.startedAt }, 'completed (code 0)');
+        this.events.completed();
+      },
       startFailed: (failure) => {
         this.probe.abort();
         this.events.startFailed(failure);
@@ -88,6 +92,7 @@ export class Instance implements Supervised {
       readyTimeoutMs: service.readyTimeoutMs,
       stopTimeoutMs: service.stopTimeoutMs,
       ...(service.watchdogMs === undefined ? {} : { watchdogMs: service.watchdogMs }),
+      oneshot: service.type === 'oneshot',
       clock: context.clock,
       actions: {
         sendStopSignal: () => this.signalMain(service.stopSignal),
@@ -232,6 +237,7 @@ export class Instance implements Supervised {
   private watchReadiness(): void {
     const readiness = this.service.readiness;
     const signal = this.probe.signal;
+    if (this.service.type === 'oneshot') return; // done when it exits 0
     if (readiness.kind === 'none') this.lifecycle.ready();
     else if (readiness.kind === 'tcp') waitForTcp(readiness.host, readiness.port, signal).then(() => this.lifecycle.ready(), () => undefined);
     else if (readiness.kind === 'http') waitForHttp(readiness.url, signal).then(() => this.lifecycle.ready(), () => undefined);

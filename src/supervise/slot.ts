@@ -20,6 +20,7 @@ export interface SlotContext {
 
 /** What a slot reports to the generation that holds it. */
 export interface SlotEvents {
+  /** Its instance is ready, or, a oneshot's, has completed. */
   ready(slot: Slot): void;
   startFailed(slot: Slot, failure: StartFailure): void;
   exited(slot: Slot, state: ExitedState): void;
@@ -99,15 +100,22 @@ export class Slot {
     this.current.start();
   }
 
+  /** Nothing restarts it from now on; a restart that was due is called off. */
   end(): void {
+    this.pendingRestart?.cancel();
+    this.pendingRestart = undefined;
     this.hasEnded = true;
+  }
+
+  /** Ready, or a oneshot that completed: what a launch waits for, and --health. */
+  get done(): boolean {
+    const state = this.current.state;
+    return state.phase === 'ready' || (state.phase === 'exited' && state.completed === true);
   }
 
   /** Asks the instance to stop; nothing restarts it from now on. */
   stop(): void {
-    this.pendingRestart?.cancel();
-    this.pendingRestart = undefined;
-    this.hasEnded = true;
+    this.end();
     this.current.stop();
   }
 
@@ -130,6 +138,13 @@ export class Slot {
     const instance: Supervised = this.context.spawn(this.service, this.index, this.generation, {
       ready: () => {
         if (instance !== this.current) return;
+        this.statistics.ready();
+        this.events.ready(this);
+      },
+      completed: () => {
+        if (instance !== this.current) return;
+        // A oneshot is never restarted: its slot has ended once its task is done.
+        this.hasEnded = true;
         this.statistics.ready();
         this.events.ready(this);
       },

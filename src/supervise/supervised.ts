@@ -21,9 +21,11 @@ export interface Supervised {
   forward(signal: NodeJS.Signals): void;
 }
 
-/** The lifecycle's events, in its order (instance-lifecycle.ts): `ready` or `startFailed`, then `exited`. */
+/** The lifecycle's events, in its order (instance-lifecycle.ts): `ready`, `completed` or `startFailed`, then `exited`. */
 export interface SupervisedEvents {
   ready(): void;
+  /** A oneshot exited 0. */
+  completed(): void;
   startFailed(failure: StartFailure): void;
   exited(state: ExitedState): void;
 }

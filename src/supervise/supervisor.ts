@@ -9,10 +9,10 @@ import type { Logger } from '../log/logger.ts';
 import { EXIT_CRASH_LOOP, EXIT_START_FAILED } from '../pid1/exit-codes.ts';
 import { exitCodeOf } from '../pid1/exit-status.ts';
 import { deferred, type Deferred } from '../util/deferred.ts';
-import type { Clock } from './clock.ts';
+import type { Clock, Timer } from './clock.ts';
 import { describeEnd, describeFailure } from './describe.ts';
 import { Generation, type StartOutcome } from './generation.ts';
-import type { ExitedState, InstanceFailure } from './instance-lifecycle.ts';
+import type { ExitedState, InstanceFailure, ProcessEnd } from './instance-lifecycle.ts';
 import { RestartBudget, shouldRestart } from './restart-policy.ts';
 import type { Slot, SlotContext } from './slot.ts';
 import { ServiceStatistics } from './statistics.ts';
@@ -39,6 +39,8 @@ export class Supervisor {
   private readonly slotContext: SlotContext;
   private lastGeneration = 0;
   private stopRequested = false;
+  /** BATON_SHUTDOWN_DELAY running out after the first SIGTERM: --health is 1, the services still run. */
+  private drain: Timer | undefined;
   private readonly stopRequest = deferred();
   private readonly finished = deferred<number>();
   private firstFailureCode: number | undefined;
@@ -66,22 +68,44 @@ export class Supervisor {
       this.log.info({ generation: generation.number, ms: this.clock.now() - generation.startedAt }, `generation ${generation.number} is running`);
       this.finishIfAllEnded();
     } else if (!('cancelled' in outcome)) {
-      this.log.error(failureFields(outcome.instance, outcome.failure), `start failed: ${outcome.instance.name} ${describeFailure(outcome.failure)}; stopping everything`);
+      const { instance, failure } = outcome;
+      // A oneshot's own code (a migration's) says more than any code of baton's.
+      const code = instance.service.type === 'oneshot' && failure.kind === 'exited' ? exitCodeOf(endOf(failure.end)) : EXIT_START_FAILED;
+      this.log.error({ ...failureFields(instance, failure), exitCode: code }, `start failed: ${instance.name} ${describeFailure(failure)}; stopping everything, exiting ${code}`);
       await this.stopAll();
-      return EXIT_START_FAILED;
+      return code;
     }
     return this.finished.promise;
   }
 
-  /** SIGTERM/SIGINT: stop every instance gracefully; a second call kills them. */
-  shutdown(signal: NodeJS.Signals): void {
+  /**
+   * SIGTERM/SIGINT: stop every instance gracefully, after BATON_SHUTDOWN_DELAY (during which
+   * --health is 1 and everything keeps serving); the next call skips what is left of the
+   * delay, and one more kills every instance. Returns which of the three this call did.
+   */
+  shutdown(signal: NodeJS.Signals): 'draining' | 'stopping' | 'killing' {
     if (this.stopRequested) {
       this.log.warn({ signal }, `${signal} again: killing every instance now`);
       for (const generation of this.generations) generation.kill();
-      return;
+      return 'killing';
+    }
+    if (this.drain !== undefined) {
+      this.log.info({ signal }, `${signal} again: the rest of the shutdown delay is skipped; stopping every instance`);
+      this.stopAllAndExit(0);
+      return 'stopping';
+    }
+    const delayMs = this.config.globals.shutdownDelayMs;
+    if (delayMs > 0 && this.live !== undefined) {
+      this.log.info({ signal, delayMs }, `${signal}: --health is 1 from now on; every instance keeps running ${delayMs} ms (BATON_SHUTDOWN_DELAY), then stops`);
+      this.drain = this.clock.after(delayMs, () => {
+        this.log.info({ delayMs }, 'shutdown delay over: stopping every instance');
+        this.stopAllAndExit(0);
+      });
+      return 'draining';
     }
     this.log.info({ signal }, `${signal}: stopping every instance`);
     this.stopAllAndExit(0);
+    return 'stopping';
   }
 
   /** Passes a signal on to every running instance. */
@@ -91,7 +115,7 @@ export class Supervisor {
 
   /** SIGHUP or `--reload`: a new generation beside the live one, committed once all of it is ready. */
   reload(): Promise<ReloadOutcome> {
-    if (this.stopRequested) return Promise.resolve({ committed: false, cancelled: true, reason: 'the init is stopping' });
+    if (this.stopping) return Promise.resolve({ committed: false, cancelled: true, reason: 'the init is stopping' });
     if (this.live === undefined) {
       this.log.warn('reload requested before generation 1 was running: ignored');
       return Promise.resolve({ committed: false, cancelled: true, reason: 'generation 1 is not running yet' });
@@ -108,11 +132,11 @@ export class Supervisor {
 
   /** Asked to stop (SIGTERM, a crash loop, nothing left to run): what `--live` reports. */
   get stopping(): boolean {
-    return this.stopRequested;
+    return this.stopRequested || this.drain !== undefined;
   }
 
   get healthy(): boolean {
-    return this.live !== undefined && this.live.healthy;
+    return !this.stopping && this.live !== undefined && this.live.healthy;
   }
 
   status(): StatusSnapshot {
@@ -216,12 +240,18 @@ export class Supervisor {
     const byItself = !state.stopRequested || state.failure !== undefined;
     if (!byItself) return;
     const failed = state.failure !== undefined && state.failure.kind !== 'exited';
-    const code = failed ? 1 : exitCodeOf({ exitCode: state.end.exitCode ?? undefined, signal: state.end.signal ?? undefined });
+    const code = failed ? 1 : exitCodeOf(endOf(state.end));
     if (code !== 0) this.firstFailureCode ??= code;
 
     const { instance } = slot;
     const decision = this.decide(slot, state, failed);
-    if (decision === 'end') {
+    if (decision !== 'restart' && slot.service.essential) {
+      const essentialCode = failed ? 1 : exitCodeOf(endOf(state.end));
+      const why = decision === 'crash-loop' ? `restarted more than ${this.config.globals.maxRestarts} times within a minute` : `not restarted (RESTART=${slot.service.restart})`;
+      this.log.warn({ service: slot.service.name, instance: slot.index, exitCode: essentialCode }, `${slot.name} is essential and has ended (${state.failure ? describeFailure(state.failure) : describeEnd(state.end)}; ${why}): stopping everything, exiting ${essentialCode}`);
+      this.firstFailureCode = essentialCode;
+      this.stopAllAndExit(essentialCode);
+    } else if (decision === 'end') {
       generation.end(slot);
       instance.log.info({ pid: instance.pid }, `not restarted (RESTART=${slot.service.restart})`);
       this.finishIfAllEnded();
@@ -263,6 +293,8 @@ export class Supervisor {
 
   private async stopAll(): Promise<void> {
     this.stopRequested = true;
+    this.drain?.cancel();
+    this.drain = undefined;
     this.stopRequest.resolve();
     await Promise.all([...this.generations].map((generation) => generation.stop()));
   }
@@ -270,4 +302,8 @@ export class Supervisor {
 
 function failureFields(instance: Supervised, failure: InstanceFailure): Record<string, unknown> {
   return { service: instance.service.name, instance: instance.index, generation: instance.generation, reason: describeFailure(failure), lastStatus: instance.lastStatus };
+}
+
+function endOf(end: ProcessEnd): { exitCode?: number; signal?: NodeJS.Signals } {
+  return { ...(end.exitCode === null ? {} : { exitCode: end.exitCode }), ...(end.signal === null ? {} : { signal: end.signal }) };
 }

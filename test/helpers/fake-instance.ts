@@ -33,6 +33,7 @@ export class FakeInstance implements Supervised {
       readyTimeoutMs: service.readyTimeoutMs,
       stopTimeoutMs: service.stopTimeoutMs,
       ...(service.watchdogMs === undefined ? {} : { watchdogMs: service.watchdogMs }),
+      oneshot: service.type === 'oneshot',
       clock,
       actions: {
         sendStopSignal: () => {
@@ -52,6 +53,10 @@ export class FakeInstance implements Supervised {
         ready: () => {
           this.journal.push(`ready ${this.name}@${this.generation}`);
           this.events.ready();
+        },
+        completed: () => {
+          this.journal.push(`completed ${this.name}@${this.generation}`);
+          this.events.completed();
         },
         startFailed: (failure) => this.events.startFailed(failure),
         exited: (state) => {

@@ -56,9 +56,9 @@ describe('TYPE, AFTER, ESSENTIAL, SHUTDOWN_DELAY', () => {
     oneError({ ...WEB, BATON_WEB_TYPE: 'daemon' }, 'BATON_WEB_TYPE', /"daemon" is not one of service, oneshot/);
   });
 
-  test('a oneshot has no READY, RESTART, RELOAD or WATCHDOG', () => {
-    for (const key of ['READY', 'RESTART', 'RELOAD', 'WATCHDOG']) {
-      const value = { READY: 'notify', RESTART: 'always', RELOAD: 'replace', WATCHDOG: '5s' }[key] as string;
+  test('a oneshot has no READY, RESTART, RELOAD, WATCHDOG or ESSENTIAL', () => {
+    for (const key of ['READY', 'RESTART', 'RELOAD', 'WATCHDOG', 'ESSENTIAL']) {
+      const value = { READY: 'notify', RESTART: 'always', RELOAD: 'replace', WATCHDOG: '5s', ESSENTIAL: 'true' }[key] as string;
       oneError({ ...WEB, BATON_WEB_TYPE: 'oneshot', [`BATON_WEB_${key}`]: value }, `BATON_WEB_${key}`, new RegExp(`web is a oneshot \\(BATON_WEB_TYPE=oneshot\\).*so ${key} does not apply`));
     }
   });

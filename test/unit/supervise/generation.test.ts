@@ -204,3 +204,75 @@ test('stopSlots and reopen: a singleton stopped for a reload starts again, count
   assert.equal(journal.filter((entry) => entry === 'start cron.1@1').length, 2);
   assert.deepEqual([cron[0]?.ended, cron[0]?.restarts], [false, 1]);
 });
+
+// Start order (AFTER) and oneshots.
+
+const oneshot = (name: string, extra: Partial<ServiceConfig> = {}): ServiceConfig => serviceConfig(name, { type: 'oneshot', ...extra });
+
+test('AFTER: a service starts once what it comes after is ready, a oneshot once it has completed; the rest start together', async () => {
+  const { generation, find, journal } = world();
+  const one = generation(1);
+  const launch = one.launch([oneshot('migrate'), serviceConfig('cache'), serviceConfig('web', { count: 2, after: ['migrate', 'cache'] }), serviceConfig('log')]);
+  assert.deepEqual(journal.filter((e) => e.startsWith('start')), ['start migrate.1@1', 'start cache.1@1', 'start log.1@1']);
+  find('cache.1', 1).ready();
+  find('log.1', 1).ready();
+  assert.ok(!journal.some((e) => e.startsWith('start web')), 'web waits for migrate');
+  find('migrate.1', 1).exit(0);
+  assert.deepEqual(journal.filter((e) => e.startsWith('start web')), ['start web.1@1', 'start web.2@1']);
+  assert.equal(await outcomeOf(launch), 'pending');
+  find('web.1', 1).ready();
+  find('web.2', 1).ready();
+  assert.deepEqual(await outcomeOf(launch), { ok: true });
+  assert.equal(one.healthy, true, 'a completed oneshot counts as done');
+  assert.equal(one.slots.find((slot) => slot.name === 'migrate.1')?.ended, true, 'and is never restarted');
+});
+
+test('a oneshot that exits non-zero fails the launch, and what comes after it never starts', async () => {
+  const { generation, find, journal } = world();
+  const launch = generation(1).launch([oneshot('migrate'), serviceConfig('web', { after: ['migrate'] })]);
+  find('migrate.1', 1).exit(3);
+  const outcome = await outcomeOf(launch);
+  assert.ok(outcome !== 'pending' && !outcome.ok && 'failure' in outcome);
+  assert.deepEqual(outcome.failure, { kind: 'exited', end: { exitCode: 3, signal: null } });
+  assert.ok(!journal.some((e) => e.startsWith('start web')));
+});
+
+test('a oneshot past its time limit (READY_TIMEOUT) fails the launch', async () => {
+  const { generation, clock } = world();
+  const launch = generation(1).launch([oneshot('migrate', { readyTimeoutMs: 300 })]);
+  clock.advance(300);
+  const outcome = await outcomeOf(launch);
+  assert.ok(outcome !== 'pending' && !outcome.ok && 'failure' in outcome);
+  assert.deepEqual(outcome.failure, { kind: 'timeout', afterMs: 300 });
+});
+
+test('an AFTER outside the launch is running already: it does not hold the launch back', async () => {
+  const { generation, journal } = world();
+  void generation(2).launch([serviceConfig('web', { after: ['cron'] })]);
+  assert.deepEqual(journal, ['start web.1@2']);
+});
+
+test('stop goes in the reverse of the start order: a service stops before what it comes after', async () => {
+  const { generation, find, journal } = world();
+  const one = generation(1);
+  void one.launch([serviceConfig('db'), serviceConfig('web', { after: ['db'] }), serviceConfig('admin', { after: ['web'] }), serviceConfig('log')]);
+  find('db.1', 1).ready();
+  find('log.1', 1).ready();
+  find('web.1', 1).ready();
+  find('admin.1', 1).ready();
+  for (const name of ['admin.1', 'web.1', 'db.1', 'log.1']) find(name, 1).exitOnStop = false;
+  journal.length = 0;
+  const stopped = one.stop();
+  assert.deepEqual([...journal].sort(), ['stop admin.1@1', 'stop log.1@1'], 'what nothing comes after stops first');
+  find('admin.1', 1).exit(0);
+  await settle();
+  assert.ok(!journal.includes('stop web.1@1'), 'the wave waits for all of itself');
+  find('log.1', 1).exit(0);
+  await settle();
+  assert.deepEqual(journal.filter((e) => e.startsWith('stop')).slice(2), ['stop web.1@1']);
+  find('web.1', 1).exit(0);
+  await settle();
+  assert.deepEqual(journal.filter((e) => e.startsWith('stop')).slice(3), ['stop db.1@1']);
+  find('db.1', 1).exit(0);
+  await stopped;
+});

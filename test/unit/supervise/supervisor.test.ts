@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIRST_RETRY_MS, STABLE_AFTER_MS } from '../../../src/supervise/restart-policy.ts';
-import { serviceConfig, settle, startLive } from '../../helpers/fake-supervisor.ts';
+import { serviceConfig, settle, setup, startLive } from '../../helpers/fake-supervisor.ts';
 
 /** Crashes the newest instance of generation 1 and returns how long its replacement took to start. */
 async function crashAndTimeRestart(world: Awaited<ReturnType<typeof startLive>>): Promise<number> {
@@ -87,7 +87,7 @@ test('RESTART=always: even a clean exit comes back', async () => {
   assert.equal(world.supervisor.status().generations[0]?.instances[0]?.restarts, 1);
 });
 
-test('one restart more than BATON_MAX_RESTARTS within a minute is a crash loop: everything stops and the init exits 1', async () => {
+test('one restart more than BATON_MAX_RESTARTS within a minute is a crash loop: everything stops and the init exits 75', async () => {
   const world = await startLive([serviceConfig('web'), serviceConfig('jobs')]);
   for (let i = 0; i < 5; i++) {
     await crash(world, 'web.1', 1);
@@ -96,7 +96,7 @@ test('one restart more than BATON_MAX_RESTARTS within a minute is a crash loop: 
   }
   assert.equal(world.of(1).filter((i) => i.name === 'web.1').length, 6, 'five restarts are within the budget');
   await crash(world, 'web.1', 1);
-  assert.equal(await world.running, 1);
+  assert.equal(await world.running, 75);
   assert.ok(world.journal.includes('stop jobs.1@1'), 'the steady service is stopped too');
   world.clock.advance(60_000);
   assert.equal(world.of(1).filter((i) => i.name === 'web.1').length, 6, 'and the crashed one is not started again');
@@ -380,7 +380,7 @@ test('a watchdog failure is a failure: the instance is aborted, restarted under 
     assert.equal(world.supervisor.healthy, true, 'and 0 again once the replacement is ready');
   }
   world.clock.advance(1000);
-  assert.equal(await world.running, 1, 'the sixth within a minute is a crash loop');
+  assert.equal(await world.running, 75, 'the sixth within a minute is a crash loop');
 });
 
 test('keep-alives keep a watched instance untouched', async () => {
@@ -448,4 +448,133 @@ test('the figures of --status --json match a scripted run: spawns, readies, exit
   supervisor.shutdown('SIGTERM');
   assert.equal(await world.running, 0);
   assert.equal(supervisor.status().services.web?.exits.stopped, 2);
+});
+
+// Oneshots, essential services and the shutdown delay.
+
+test('a oneshot that fails the first start: the init exits with its own code, and what comes after it never ran', async () => {
+  const world = setup([serviceConfig('migrate', { type: 'oneshot' }), serviceConfig('web', { after: ['migrate'] })]);
+  const running = world.supervisor.run();
+  await settle();
+  world.of(1)[0]?.exit(3);
+  assert.equal(await running, 3);
+  assert.ok(!world.journal.some((e) => e.startsWith('start web')));
+  const signalled = setup([serviceConfig('migrate', { type: 'oneshot' })]);
+  const killed = signalled.supervisor.run();
+  await settle();
+  signalled.of(1)[0]?.exit(null, 'SIGSEGV');
+  assert.equal(await killed, 139, '128+N for a signal');
+});
+
+test('only oneshots: the init exits 0 once they have completed', async () => {
+  const world = setup([serviceConfig('migrate', { type: 'oneshot', count: 2 })]);
+  const running = world.supervisor.run();
+  await settle();
+  for (const instance of world.of(1)) instance.exit(0);
+  assert.equal(await running, 0);
+});
+
+test('reload: a oneshot runs again before what comes after it; a failing one rolls back and the old web is untouched', async () => {
+  const { supervisor, of, journal } = await (async () => {
+    const world = setup([serviceConfig('migrate', { type: 'oneshot' }), serviceConfig('web', { after: ['migrate'] })]);
+    world.supervisor.run();
+    await settle();
+    world.of(1)[0]?.exit(0);
+    await settle();
+    world.of(1)[1]?.ready();
+    await settle();
+    return world;
+  })();
+  assert.equal(supervisor.healthy, true);
+  journal.length = 0;
+  const committed = supervisor.reload();
+  await settle();
+  assert.deepEqual(journal, ['start migrate.1@2'], 'the migration first');
+  of(2)[0]?.exit(0);
+  await settle();
+  assert.ok(journal.indexOf('start web.1@2') > journal.indexOf('completed migrate.1@2'), journal.join(', '));
+  of(2)[1]?.ready();
+  assert.equal((await committed).committed, true);
+
+  journal.length = 0;
+  const rolledBack = supervisor.reload();
+  await settle();
+  of(3)[0]?.exit(5);
+  const outcome = await rolledBack;
+  assert.ok(!outcome.committed && 'reason' in outcome && /migrate\.1 exited before it was ready \(code 5\)/.test(outcome.reason), JSON.stringify(outcome));
+  assert.ok(!journal.some((e) => e.startsWith('start web')), 'the new web never started');
+  assert.ok(!journal.some((e) => e.includes('web.1@2') && e.startsWith('stop')), 'the live web was not touched');
+  assert.equal(supervisor.healthy, true);
+});
+
+test('ESSENTIAL: when its instance ends for good, everything stops and the init exits with its code', async () => {
+  const world = await startLive([serviceConfig('main', { essential: true, restart: 'never' }), serviceConfig('sidecar')]);
+  world.of(1)[0]?.exit(7);
+  await settle();
+  assert.ok(world.journal.includes('stop sidecar.1@1'), 'the others are stopped gracefully');
+  assert.equal(await world.running, 7);
+
+  const segv = await startLive([serviceConfig('main', { essential: true, restart: 'never' }), serviceConfig('sidecar')]);
+  segv.of(1)[0]?.exit(null, 'SIGSEGV');
+  assert.equal(await segv.running, 139);
+
+  const clean = await startLive([serviceConfig('main', { essential: true, restart: 'on-failure' }), serviceConfig('sidecar')]);
+  clean.of(1)[0]?.exit(0);
+  assert.equal(await clean.running, 0, 'a clean end is exit 0');
+});
+
+test('ESSENTIAL in a crash loop: its own code, not the crash-loop code', async () => {
+  const world = await startLive([serviceConfig('main', { essential: true }), serviceConfig('sidecar')]);
+  const mains = (): number => world.of(1).filter((instance) => instance.name === 'main.1').length;
+  for (let i = 0; i < 6; i++) {
+    const before = mains();
+    world.of(1).filter((instance) => instance.name === 'main.1').at(-1)?.exit(4);
+    await settle();
+    for (let waited = 0; mains() === before && waited < 10_000; waited += 50) {
+      world.clock.advance(50);
+      await settle();
+    }
+    world.of(1).filter((instance) => instance.name === 'main.1').at(-1)?.ready();
+  }
+  assert.equal(await world.running, 4);
+});
+
+test('BATON_SHUTDOWN_DELAY: the first SIGTERM makes --health 1 and --live 1 at once, the services run on until the delay is over, then stop', async () => {
+  const world = await startLive([serviceConfig('web', { count: 2 })], Infinity, 3000);
+  const { supervisor, clock, journal } = world;
+  assert.equal(supervisor.shutdown('SIGTERM'), 'draining');
+  assert.equal(supervisor.healthy, false);
+  assert.equal(supervisor.stopping, true);
+  assert.equal((await supervisor.reload()).committed, false, 'no reload while draining');
+  clock.advance(2999);
+  await settle();
+  assert.ok(!journal.some((e) => e.startsWith('stop')), 'still serving');
+  clock.advance(1);
+  await settle();
+  assert.deepEqual(journal.filter((e) => e.startsWith('stop')).sort(), ['stop web.1@1', 'stop web.2@1']);
+  assert.equal(await world.running, 0);
+});
+
+test('BATON_SHUTDOWN_DELAY: a second SIGTERM skips the rest of the delay, a third kills', async () => {
+  const world = await startLive([serviceConfig('web')], Infinity, 60_000);
+  const web = world.of(1)[0];
+  assert.ok(web);
+  web.exitOnStop = false;
+  assert.equal(world.supervisor.shutdown('SIGTERM'), 'draining');
+  assert.equal(world.supervisor.shutdown('SIGTERM'), 'stopping');
+  assert.ok(world.journal.includes('stop web.1@1'));
+  assert.equal(world.supervisor.shutdown('SIGINT'), 'killing');
+  await settle();
+  assert.ok(world.journal.includes('kill web.1@1'));
+  assert.equal(await world.running, 0);
+});
+
+test('a crash while draining is restarted as usual: the services keep serving', async () => {
+  const world = await startLive([serviceConfig('web')], Infinity, 5000);
+  world.supervisor.shutdown('SIGTERM');
+  world.of(1)[0]?.exit(1);
+  await settle();
+  world.clock.advance(100);
+  await settle();
+  assert.equal(world.of(1).length, 2);
 });
