@@ -287,6 +287,7 @@ export class Instance implements Supervised {
     const { end } = state;
     const how = describeEnd(end);
     const fields = { pid: this.pid, exitCode: end.exitCode, signal: end.signal };
+    if (state.completed) return; // its `completed` record said it
     if (state.stopRequested) this.log.info(fields, `exited (${how})`);
     else if (state.failure?.kind === 'spawn-error') this.log.error({ reason: state.failure.message }, `could not start: ${state.failure.message}`);
     else this.log.warn(fields, `exited by itself (${how})`);

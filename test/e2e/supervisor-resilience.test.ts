@@ -54,7 +54,7 @@ describe('the crash-loop budget is per instance', () => {
       { pidNamespace: false },
     );
     const exit = await s.init.exited;
-    assert.equal(exit.code, 1, exit.stderr);
+    assert.equal(exit.code, 75, exit.stderr);
     const fatal = s.records().find((record) => /within a minute/.test(String(record.msg)));
     assert.match(String(fatal?.msg), /^w\.2 restarted more than 2 times within a minute/);
     assert.equal(fatal?.instance, 2);

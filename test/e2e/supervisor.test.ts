@@ -125,14 +125,14 @@ describe('start', () => {
 });
 
 describe('crashes and restarts', () => {
-  test('restart with backoff, then the crash-loop cut-off exits 1', async () => {
+  test('restart with backoff, then the crash-loop cut-off exits 75', async () => {
     const s = supervise({
       BATON_FLAKY_COMMAND: service('--ready=json --exit-after=0 --code=1'),
       BATON_FLAKY_READY: 'notify',
       BATON_MAX_RESTARTS: '3',
     });
     const exit = await s.init.exited;
-    assert.equal(exit.code, 1, exit.stderr);
+    assert.equal(exit.code, 75, exit.stderr);
     const delays = s.records().filter((record) => /restarting in/.test(String(record.msg))).map((record) => record.delayMs);
     assert.deepEqual(delays, [100, 200, 400]);
     assert.ok(s.records().some((record) => record.level === 60 && /restarted more than 3 times/.test(String(record.msg))));
@@ -158,7 +158,7 @@ describe('crashes and restarts', () => {
 
     const failing = supervise({ BATON_JOB_COMMAND: service('--ready=json --exit-after=0 --code=2'), BATON_JOB_READY: 'notify', BATON_JOB_RESTART: 'on-failure', BATON_MAX_RESTARTS: '1' });
     const exit = await failing.init.exited;
-    assert.equal(exit.code, 1, 'crash loop after one restart');
+    assert.equal(exit.code, 75, 'crash loop after one restart');
     assert.equal(failing.records().filter((record) => /restarting in/.test(String(record.msg))).length, 1);
   });
 
