@@ -41,9 +41,14 @@ test('the example stack comes up healthy, every instance ready, serves, and `com
   // The compose healthcheck (`node /init.js --health`) turns healthy: polled from docker, with a deadline.
   await waitForState(container, '{{.State.Health.Status}}', (status) => status === 'healthy', 60_000);
 
-  // The init's JSON log (the container's stderr): every instance ready, then the generation running.
+  // The init's JSON log (the container's stderr): the migration completed before web was
+  // spawned, every instance ready, then the generation running.
   await log.record(/generation 1 is running/);
   const records = log.records();
+  const completed = records.findIndex((record) => record.service === 'migrate' && record.msg === 'completed (code 0)');
+  const webSpawned = records.findIndex((record) => record.service === 'web' && record.msg === 'spawned');
+  assert.ok(completed !== -1 && completed < webSpawned, 'the migrate oneshot completed before web was spawned');
+  assert.match(log.stdout, /migrate \(generation 1\): schema up to date/);
   const ready = records.filter((record) => record.msg === 'ready');
   const instances = ['jobs.1', 'web.1', 'web.2'];
   assert.deepEqual(ready.map((record) => `${record.service}.${record.instance}`).sort(), instances);
