@@ -48,7 +48,8 @@ test('the example stack comes up healthy, every instance ready, serves, and `com
   const completed = records.findIndex((record) => record.service === 'migrate' && record.msg === 'completed (code 0)');
   const webSpawned = records.findIndex((record) => record.service === 'web' && record.msg === 'spawned');
   assert.ok(completed !== -1 && completed < webSpawned, 'the migrate oneshot completed before web was spawned');
-  assert.match(log.stdout, /migrate \(generation 1\): schema up to date/);
+  const output = log;
+  await output.waitUntil(() => /migrate \(generation 1\): schema up to date/.test(output.stdout), "the migration's own output on stdout");
   const ready = records.filter((record) => record.msg === 'ready');
   const instances = ['jobs.1', 'web.1', 'web.2'];
   assert.deepEqual(ready.map((record) => `${record.service}.${record.instance}`).sort(), instances);

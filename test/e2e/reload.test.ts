@@ -131,7 +131,9 @@ describe('reload', () => {
     // lands while generation 2 starts.
     const gate = tempFile('gate');
     writeFileSync(gate, '');
-    const s = supervise({ BATON_A_COMMAND: service(`--ready=json --ready-when=${gate}`), BATON_A_COUNT: '2', BATON_A_READY: 'notify', BATON_RELOAD_PARALLEL: 'all' });
+    // Readiness is the gate's to give: a ready timeout running out while a busy machine is
+    // slow to deliver 50 signals would roll generation 2 back.
+    const s = supervise({ BATON_A_COMMAND: service(`--ready=json --ready-when=${gate}`), BATON_A_COUNT: '2', BATON_A_READY: 'notify', BATON_RELOAD_PARALLEL: 'all', BATON_READY_TIMEOUT: '10m' });
     await s.record(/generation 1 is running/);
     rmSync(gate);
     s.init.signal('SIGHUP');
@@ -192,7 +194,7 @@ describe('reload', () => {
       [3, 'queued', true],
     ]);
     const table = await s.query('--status');
-    assert.match(table.stdout, /^2 \(starting\)\s+a\.2\s+-\s+queued\s+-\s+-\s+0\s+-$/m);
+    assert.match(table.stdout, /^2 \(starting\)\s+a\.2\s+-\s+queued\s+-\s+-\s+-\s+0\s+-$/m);
     s.init.signal('SIGTERM');
     const exit = await s.init.exited;
     assert.equal(exit.code, 0, exit.stderr);
