@@ -7,6 +7,7 @@
 // over (a duplicate, the stream itself is then closed) and reads it through a socket
 // given `onread`, Node's documented way of reading into a caller's buffer. Each chunk
 // is a view of the shared buffer, valid only during the `data` call.
+import { closeSync } from 'node:fs';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { libc } from '../pid1/libc.ts';
@@ -37,29 +38,14 @@ export function readChildPipe(stream: Readable, handlers: PipeHandlers): PipeRea
     ended = true;
     handlers.end();
   };
-  const fd = takeFd(stream);
-  if (fd === undefined) {
+  const socket = socketOnDuplicate(stream, handlers.data);
+  if (socket === undefined) {
     // Not a descriptor the init can take (not Linux, or Node changed): read the stream as it is.
     stream.on('data', (chunk: Buffer) => handlers.data(chunk));
     stream.once('end', end);
     stream.once('error', end);
     return { pause: () => stream.pause(), resume: () => stream.resume() };
   }
-  const buffer = (shared ??= Buffer.allocUnsafe(READ_BYTES));
-  // The types list onread for connect() only; Node's documentation, for the constructor too.
-  const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = {
-    fd,
-    readable: true,
-    writable: false,
-    onread: {
-      buffer,
-      callback: (bytes: number) => {
-        handlers.data(buffer.subarray(0, bytes));
-        return true;
-      },
-    },
-  };
-  const socket = new net.Socket(options);
   socket.once('end', () => {
     end();
     socket.destroy();
@@ -70,14 +56,38 @@ export function readChildPipe(stream: Readable, handlers: PipeHandlers): PipeRea
   return { pause: () => socket.pause(), resume: () => socket.resume() };
 }
 
-/** A close-on-exec duplicate of the stream's descriptor, the stream closed; undefined (stream untouched) if there is none. */
-function takeFd(stream: Readable): number | undefined {
+/**
+ * A socket reading a close-on-exec duplicate of the stream's descriptor into the shared
+ * buffer, the stream closed; undefined, the stream untouched, if that cannot be done.
+ */
+function socketOnDuplicate(stream: Readable, data: (chunk: Buffer) => void): net.Socket | undefined {
   // The descriptor of a child_process pipe is on its handle, which Node does not document.
   const fd = (stream as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
   // Bytes the stream already read would be lost with it; none are, as it is taken in the tick it was created.
   if (typeof fd !== 'number' || fd < 0 || stream.readableLength > 0) return undefined;
   const copy = fcntlFn(fd, F_DUPFD_CLOEXEC, 3) as number;
   if (copy === -1) return undefined; // EMFILE and the like: the stream is still there to read
+  const buffer = (shared ??= Buffer.allocUnsafe(READ_BYTES));
+  // The types list onread for connect() only; Node's documentation, for the constructor too.
+  const options: net.SocketConstructorOpts & { onread: net.OnReadOpts } = {
+    fd: copy,
+    readable: true,
+    writable: false,
+    onread: {
+      buffer,
+      callback: (bytes: number) => {
+        data(buffer.subarray(0, bytes));
+        return true;
+      },
+    },
+  };
+  let socket: net.Socket;
+  try {
+    socket = new net.Socket(options);
+  } catch {
+    closeSync(copy); // a descriptor Node cannot read as a socket or pipe
+    return undefined;
+  }
   stream.destroy();
-  return copy;
+  return socket;
 }
