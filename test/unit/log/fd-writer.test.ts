@@ -77,7 +77,7 @@ test('a line is copied when pushed: the caller reuses its buffer at once, and wh
     reused.fill(String.fromCharCode(97 + (i % 26)));
     writer.push([Buffer.from(`${i} `), reused.subarray(0, 100 + (i % 900)), '\n'], () => undefined);
     expected.push(`${i} ${String.fromCharCode(97 + (i % 26)).repeat(100 + (i % 900))}`);
-    if (i % 50 === 0) {
+    if (i % 200 === 0) {
       release();
       await turn();
     }
