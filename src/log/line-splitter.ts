@@ -2,12 +2,17 @@
 // inside a multi-byte character, and the bytes themselves are never decoded here.
 // A line is never held whole past MAX_LINE: what has come of it so far is passed
 // on as a piece marked as continued, so memory stays bounded by the cap.
+//
+// Pieces are handed to `emit` one at a time, as views: of the chunk, or of the one
+// buffer where the start of a line waits for its end. A view is only valid during
+// its `emit` (the caller copies what it keeps); in exchange, cutting allocates no
+// memory once that buffer has grown to the longest line seen.
 
 /** The longest piece of a line held before it is passed on (README: "Output"). */
 export const MAX_LINE = 64 * 1024;
 
 const NEWLINE = 0x0a;
-const SMALL_REST = 8 * 1024;
+const FIRST_HOLD = 1024;
 
 export interface LinePiece {
   bytes: Buffer;
@@ -15,21 +20,23 @@ export interface LinePiece {
   continued: boolean;
 }
 
+export type PieceSink = (piece: LinePiece) => void;
+
 export class LineSplitter {
-  /** The start of the current line, less than MAX_LINE bytes. */
-  private held: Buffer[] = [];
+  /** The start of the current line is `held[0, heldBytes)`, less than maxLine bytes. */
+  private held: Buffer | undefined;
   private heldBytes = 0;
 
   constructor(private readonly maxLine = MAX_LINE) {}
 
-  push(chunk: Buffer): LinePiece[] {
-    const pieces: LinePiece[] = [];
+  /** Emits the pieces `chunk` completes; keeps (copies) the start of a line it leaves open. */
+  push(chunk: Buffer, emit: PieceSink): void {
     let start = 0;
     while (start < chunk.length) {
       const room = this.maxLine - this.heldBytes;
       const newline = chunk.indexOf(NEWLINE, start);
       if (newline !== -1 && newline - start <= room) {
-        pieces.push({ bytes: this.take(chunk.subarray(start, newline)), continued: false });
+        emit({ bytes: this.take(chunk.subarray(start, newline)), continued: false });
         start = newline + 1;
       } else if (chunk.length - start < room) {
         this.hold(chunk.subarray(start));
@@ -38,31 +45,46 @@ export class LineSplitter {
         const line = this.take(chunk.subarray(start, start + room));
         // Cut before a character that would be split, so that each piece of valid UTF-8 stays valid.
         const cut = utf8Boundary(line);
-        pieces.push({ bytes: line.subarray(0, cut), continued: true });
+        emit({ bytes: line.subarray(0, cut), continued: true });
         start += room;
-        if (cut < line.length) this.hold(Buffer.from(line.subarray(cut)));
+        this.hold(line.subarray(cut));
       }
     }
-    return pieces;
   }
 
   /** At the end of the stream: a last line without its newline is still a line. */
-  end(): LinePiece[] {
-    return this.heldBytes === 0 ? [] : [{ bytes: this.take(Buffer.alloc(0)), continued: false }];
+  end(emit: PieceSink): void {
+    if (this.heldBytes > 0) emit({ bytes: this.take(Buffer.alloc(0)), continued: false });
   }
 
   private hold(bytes: Buffer): void {
-    // A small rest is copied, so that it does not keep a whole read buffer alive; a large one is not, to make no garbage.
-    this.held.push(bytes.length < SMALL_REST ? Buffer.from(bytes) : bytes);
+    if (bytes.length === 0) return;
+    const held = this.reserve(this.heldBytes + bytes.length);
+    // `bytes` may be a view of the held buffer itself (the rest of a cut line): copy moves overlapping bytes correctly.
+    bytes.copy(held, this.heldBytes);
     this.heldBytes += bytes.length;
   }
 
+  /** The held start of the line followed by `tail`, as one view; nothing is held after. */
   private take(tail: Buffer): Buffer {
     if (this.heldBytes === 0) return tail;
-    const line = Buffer.concat([...this.held, tail]);
-    this.held = [];
+    const held = this.reserve(this.heldBytes + tail.length);
+    tail.copy(held, this.heldBytes);
+    const line = held.subarray(0, this.heldBytes + tail.length);
     this.heldBytes = 0;
     return line;
+  }
+
+  /** The held buffer, with room for `needed` bytes (never more than maxLine are asked for). */
+  private reserve(needed: number): Buffer {
+    if (this.held !== undefined && this.held.length >= needed) return this.held;
+    // Grown by doubling up to the cap and then kept: a service of short lines holds little, and none allocates per read.
+    let size = this.held?.length ?? FIRST_HOLD;
+    while (size < needed) size *= 2;
+    const grown = Buffer.allocUnsafe(Math.min(size, this.maxLine));
+    this.held?.copy(grown, 0, 0, this.heldBytes);
+    this.held = grown;
+    return grown;
   }
 }
 

@@ -4,8 +4,11 @@
 // itself, cuts it into lines on bytes (line-splitter.ts) and hands each tagged line
 // to the ordered writer of the same descriptor (fd-writer.ts), which tells it when
 // to stop reading: that pause is the backpressure that slows a fast child down.
+// A chunk read, and the pieces cut from it, are views the writer copies from: the
+// path from a child's pipe to the init's own stdout allocates nothing per read.
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
+import { readChildPipe, type PipeReader } from './child-pipe.ts';
 import { FdWriter, type WriterStats } from './fd-writer.ts';
 import { LineSplitter, type LinePiece } from './line-splitter.ts';
 
@@ -58,36 +61,35 @@ export class Output {
     const format = this.mode === 'prefix' ? prefixFormat(tag) : jsonFormat(tag, name);
     const splitter = new LineSplitter();
     let abandoned = false;
-    const resume = (): void => {
-      stream.resume();
-    };
-    // The lines of one read go to the writer as one item of whole lines, copied together only once it writes them.
-    const forward = (pieces: LinePiece[]): boolean => {
-      if (pieces.length === 0) return true;
-      return writer.push(pieces.flatMap(format), resume);
+    let reader: PipeReader | undefined;
+    const resume = (): void => reader?.resume();
+    let stop = false;
+    const forward = (piece: LinePiece): void => {
+      if (!writer.push(format(piece), resume)) stop = true;
     };
     return new Promise((resolve) => {
-      stream.on('data', (chunk: Buffer) => {
-        // Nobody reads any more, or not in time: the child must still never block, and cutting lines nobody sees is wasted work.
-        if (abandoned || writer.isBroken) writer.discard(chunk);
-        else if (!forward(splitter.push(chunk))) stream.pause();
-      });
       let timer: NodeJS.Timeout | undefined;
       let ended = false;
-      const finish = (): void => {
-        ended = true;
-        clearTimeout(timer);
-        if (!abandoned) forward(splitter.end());
-        resolve();
-      };
-      stream.once('end', finish);
-      // A read error ends the stream as far as the init is concerned; what was read still counts.
-      stream.once('error', finish);
+      reader = readChildPipe(stream, {
+        data(chunk) {
+          // Nobody reads any more, or not in time: the child must still never block, and cutting lines nobody sees is wasted work.
+          if (abandoned || writer.isBroken) return writer.discard(chunk);
+          stop = false;
+          splitter.push(chunk, forward);
+          if (stop) reader?.pause();
+        },
+        end() {
+          ended = true;
+          clearTimeout(timer);
+          if (!abandoned) splitter.end(forward);
+          resolve();
+        },
+      });
       void gone.then(() => {
         if (ended) return;
         timer = setTimeout(() => {
           abandoned = true;
-          stream.resume();
+          reader?.resume();
           resolve();
         }, graceMs);
       });
@@ -115,8 +117,10 @@ export class Output {
 
 const NEWLINE = Buffer.from('\n');
 
+type Format = (piece: LinePiece) => Array<Buffer | string>;
+
 /** `web.1 | line`; a piece of a line that goes on in the next piece has `+` in place of `|`. */
-function prefixFormat(tag: OutputTag): (piece: LinePiece) => Buffer[] {
+function prefixFormat(tag: OutputTag): Format {
   const whole = Buffer.from(`${tag.service}.${tag.instance} | `);
   const continued = Buffer.from(`${tag.service}.${tag.instance} + `);
   return (piece) => [piece.continued ? continued : whole, piece.bytes, NEWLINE];
@@ -127,18 +131,19 @@ function prefixFormat(tag: OutputTag): (piece: LinePiece) => Buffer[] {
  * `line_base64` when it is not, and `json` (the object itself) when it is a whole
  * JSON object; a piece that goes on in the next one has `"partial": true`.
  */
-function jsonFormat(tag: OutputTag, stream: StreamName): (piece: LinePiece) => Buffer[] {
+function jsonFormat(tag: OutputTag, stream: StreamName): Format {
   return (piece) => [jsonLine(tag, stream, piece)];
 }
 
-export function jsonLine(tag: OutputTag, stream: StreamName, piece: LinePiece): Buffer {
+/** The record as text: the writer encodes it straight into its own memory. */
+export function jsonLine(tag: OutputTag, stream: StreamName, piece: LinePiece): string {
   const head = JSON.stringify({ service: tag.service, instance: tag.instance, generation: tag.generation, pid: tag.pid(), stream }).slice(0, -1);
   const partial = piece.continued ? ',"partial":true' : '';
-  if (!isUtf8(piece.bytes)) return Buffer.from(`${head},"line_base64":${JSON.stringify(piece.bytes.toString('base64'))}${partial}}\n`);
+  if (!isUtf8(piece.bytes)) return `${head},"line_base64":${JSON.stringify(piece.bytes.toString('base64'))}${partial}}\n`;
   const text = piece.bytes.toString('utf8');
   // The object's own text is kept as written (number precision, key order), once JSON.parse has vouched for it.
-  if (!piece.continued && isJsonObject(text)) return Buffer.from(`${head},"json":${text.trim()}}\n`);
-  return Buffer.from(`${head},"line":${JSON.stringify(text)}${partial}}\n`);
+  if (!piece.continued && isJsonObject(text)) return `${head},"json":${text.trim()}}\n`;
+  return `${head},"line":${JSON.stringify(text)}${partial}}\n`;
 }
 
 function isJsonObject(text: string): boolean {

@@ -125,17 +125,18 @@ function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
 const python = (code: string): string => JSON.stringify(['python3', '-c', code]);
 const running1 = (init: RawInit): Promise<void> => init.until(() => init.records().some((r) => /generation 1 is running/.test(String(r.msg))), 'generation 1 running');
 
-// 8 s of a stalled reader: on the code this replaces the init held 194 MB after 2 s,
-// so the window is long enough to fail it, and short enough for a busy CI machine.
-const STALL_WINDOW_MS = 8_000;
+// The stall lasts as long as issue 11 asks: a minute, most of it with the init and its
+// child both blocked, so it costs the machine little but time.
+const STALL_WINDOW_MS = 60_000;
 
-test('a stalled reader while a child writes 300 MB: the init stays under 100 MB, and exits 0 on SIGTERM once the reader resumes', { timeout: 60_000 }, async () => {
+test('a stalled reader for 60 s while a child writes 300 MB: the init stays under 100 MB, and exits 0 on SIGTERM once the reader resumes', { timeout: 180_000 }, async (t) => {
   const writer = python("import sys,time\nline=b'x'*1023+b'\\n'\nw=sys.stdout.buffer.write\nfor _ in range(300000): w(line)\nsys.stdout.flush()\ntime.sleep(1000)");
   const init = startRaw({ BATON_W_COMMAND: writer, BATON_OUTPUT: 'prefix' });
   await within(20_000, 'generation 1 running', running1(init));
   const sampler = sampleRss(init.pid());
   await new Promise((resolve) => setTimeout(resolve, STALL_WINDOW_MS)); // the stall itself is what is tested: it lasts a while
   const peak = sampler.stop();
+  t.diagnostic(`RSS peak during the stall: ${(peak / MiB).toFixed(1)} MiB (${process.version})`);
   assert.ok(peak < RSS_LIMIT, `RSS peaked at ${(peak / MiB).toFixed(0)} MiB during the stall`);
   assert.equal(init.child.exitCode, null, 'still running');
   init.kill('SIGTERM');
@@ -161,9 +162,9 @@ test('a reader that never resumes: once every child is gone the init waits BATON
   assert.ok(init.records().some((r) => /output not written out 1000 ms after the last child exited/.test(String(r.msg))), 'the stall is reported');
 });
 
-test('a 200 MiB line without a newline goes through in 64 KiB pieces marked as continued, the init under 100 MB', { timeout: 60_000 }, async () => {
-  const LINE = 200 * MiB;
-  const writer = python(`import sys,time\nc=b'x'*${MiB}\nfor _ in range(200): sys.stdout.buffer.write(c)\nsys.stdout.flush()\ntime.sleep(1000)`);
+test('a 1 GiB line without a newline goes through in 64 KiB pieces marked as continued, the init under 100 MB', { timeout: 240_000 }, async (t) => {
+  const LINE = 1024 * MiB;
+  const writer = python(`import sys,time\nc=b'x'*${MiB}\nfor _ in range(${LINE / MiB}): sys.stdout.buffer.write(c)\nsys.stdout.flush()\ntime.sleep(1000)`);
   const init = startRaw({ BATON_W_COMMAND: writer, BATON_OUTPUT: 'prefix' });
   await within(20_000, 'generation 1 running', running1(init));
   const sampler = sampleRss(init.pid());
@@ -189,8 +190,9 @@ test('a 200 MiB line without a newline goes through in 64 KiB pieces marked as c
       if (payload >= LINE) resolve();
     });
   });
-  await within(45_000, `${LINE} bytes of the line on stdout`, done);
+  await within(180_000, `${LINE} bytes of the line on stdout`, done);
   const peak = sampler.stop();
+  t.diagnostic(`RSS peak: ${(peak / MiB).toFixed(1)} MiB (${process.version})`);
   assert.equal(first, 'w.1 + ');
   assert.equal(payload, LINE);
   assert.equal(lines, LINE / (64 * 1024));

@@ -11,7 +11,8 @@ function slowStream(): { stream: Writable; written: Buffer[]; release(): void; f
   const stream = new Writable({
     highWaterMark: 1024,
     write(chunk: Buffer, _encoding, callback) {
-      written.push(chunk);
+      // A copy: once called back, the writer reuses the memory of what it wrote.
+      written.push(Buffer.from(chunk));
       pending = callback;
     },
   });
@@ -39,7 +40,7 @@ test('past the high-water mark the caller is told to stop, and resumed once it i
   let resumed = 0;
   const line = Buffer.from(`${'x'.repeat(1023)}\n`);
   let accepted = 0;
-  while (writer.push(line, () => resumed++)) accepted++;
+  while (writer.push([line], () => resumed++)) accepted++;
   assert.ok(accepted * line.length < HIGH_WATER + line.length, 'stops at the high-water mark');
   await turn();
   assert.equal(resumed, 0);
@@ -53,7 +54,7 @@ test('past the high-water mark the caller is told to stop, and resumed once it i
 test("the init's records go ahead of waiting lines, and only between whole lines", { timeout: 10_000 }, async () => {
   const { stream, written, release } = slowStream();
   const writer = new FdWriter('stderr', stream, -1);
-  for (let i = 0; i < 20_000; i++) writer.push(Buffer.from(`line ${i}\n`), () => undefined);
+  for (let i = 0; i < 20_000; i++) writer.push([Buffer.from(`line ${i}\n`)], () => undefined);
   await turn();
   writer.record('{"msg":"crash"}\n');
   for (let i = 0; i < 100 && writer.stats().pendingBytes > 0; i++) {
@@ -67,19 +68,40 @@ test("the init's records go ahead of waiting lines, and only between whole lines
   assert.deepEqual(lines.filter((l) => l !== '{"msg":"crash"}'), Array.from({ length: 20_000 }, (_, i) => `line ${i}`));
 });
 
+test('a line is copied when pushed: the caller reuses its buffer at once, and what is written is the line pushed', { timeout: 10_000 }, async () => {
+  const { stream, written, release } = slowStream();
+  const writer = new FdWriter('stdout', stream, -1);
+  const reused = Buffer.alloc(1000);
+  const expected: string[] = [];
+  for (let i = 0; i < 2000; i++) {
+    reused.fill(String.fromCharCode(97 + (i % 26)));
+    writer.push([Buffer.from(`${i} `), reused.subarray(0, 100 + (i % 900)), '\n'], () => undefined);
+    expected.push(`${i} ${String.fromCharCode(97 + (i % 26)).repeat(100 + (i % 900))}`);
+    if (i % 200 === 0) {
+      release();
+      await turn();
+    }
+  }
+  for (let i = 0; i < 10_000 && writer.stats().pendingBytes > 0; i++) {
+    release();
+    await turn();
+  }
+  assert.deepEqual(Buffer.concat(written).toString().split('\n').slice(0, -1), expected);
+});
+
 test('a write error turns the writer broken: nothing throws, everything after is counted, callers are resumed', { timeout: 10_000 }, async () => {
   const { stream, fail } = slowStream();
   const writer = new FdWriter('stdout', stream, -1);
   let broken: string | undefined;
   writer.whenBroken((reason) => (broken = reason));
   let resumed = 0;
-  while (writer.push(Buffer.from('abc\n'), () => resumed++));
+  while (writer.push([Buffer.from('abc\n')], () => resumed++));
   await turn();
   fail(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
   await turn();
   assert.equal(broken, 'EPIPE');
   assert.equal(resumed, 1);
-  assert.equal(writer.push(Buffer.from('more\n'), () => undefined), true);
+  assert.equal(writer.push([Buffer.from('more\n')], () => undefined), true);
   writer.record('{"msg":"x"}\n');
   writer.discard(Buffer.from('a\nb\nc'));
   const stats = writer.stats();

@@ -5,7 +5,7 @@ import { jsonLine } from '../../../src/log/output.ts';
 
 const tag = { service: 'web', instance: 2, generation: 3, pid: () => 42 };
 const record = (bytes: Buffer, continued = false): Record<string, unknown> => {
-  const line = jsonLine(tag, 'stderr', { bytes, continued }).toString('utf8');
+  const line = jsonLine(tag, 'stderr', { bytes, continued });
   assert.ok(line.endsWith('}\n') && !line.slice(0, -1).includes('\n'), 'one line');
   return JSON.parse(line) as Record<string, unknown>;
 };
