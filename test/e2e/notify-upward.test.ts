@@ -2,12 +2,13 @@
 // another baton) that it is ready, reloading, stopping and alive, on the NOTIFY_SOCKET or
 // NOTIFY_PIPE of its own environment. The built init, real processes, a real datagram socket.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FIXTURES, INIT, WAIT_MS } from '../helpers/init-process.ts';
+import { FIXTURES, INIT, runInit, WAIT_MS } from '../helpers/init-process.ts';
 import { cleanBase, service, supervise } from '../helpers/supervisor.ts';
 
 interface Datagram {
@@ -203,6 +204,23 @@ describe('readiness reported upward on NOTIFY_PIPE', () => {
     const exit = await s.init.exited;
     assert.equal(exit.code, 0, exit.stderr);
     await s.record(/^reports it is stopping$/, { service: 'inner' });
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('single-command mode', () => {
+  test('passes NOTIFY_SOCKET on to the command, as tini does, and sends nothing itself: the command reports its own readiness', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-upward-'));
+    const address = join(dir, 'notify.sock');
+    const receiver = await listeningAt(address);
+    const script = 'import os, socket; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"READY=1\\nSTATUS=the command itself", os.environ["NOTIFY_SOCKET"])';
+    const exit = await runInit(['--', 'python3', '-c', script], { env: { ...cleanBase(), NOTIFY_SOCKET: address, WATCHDOG_USEC: '1000000' }, cleanEnv: true });
+    assert.equal(exit.code, 0, exit.stderr);
+    // The init has exited: whatever it sent is queued before this last datagram.
+    const sentinel = spawn('python3', [`${FIXTURES}/notify-send.py`, address, 'END'], { stdio: 'inherit' });
+    assert.equal((await once(sentinel, 'exit'))[0], 0, 'the sentinel sent');
+    await receiver.until((d) => d.some((x) => x.datagram === 'END'), 'the sentinel datagram');
+    assert.deepEqual(receiver.reports, ['READY=1\nSTATUS=the command itself', 'END']);
     rmSync(dir, { recursive: true, force: true });
   });
 });
