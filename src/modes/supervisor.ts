@@ -18,18 +18,22 @@ import * as sys from '../pid1/syscalls.ts';
 import { openListenSocket, type ListenSocket } from '../supervise/listen-socket.ts';
 import { descendantsOf, signalGroup, signalProcess } from '../pid1/process-tree.ts';
 import { NotifySocket } from '../readiness/notify-socket.ts';
+import { NotifyPipeWriter } from '../readiness/notify-upward-pipe.ts';
+import { NotifySocketSender } from '../readiness/notify-upward-socket.ts';
+import { runningStatus, UpwardNotifier, type UpwardChannel } from '../readiness/notify-upward.ts';
+import { monotonicMicroseconds } from '../pid1/libc.ts';
 import { Instance, type InstanceContext } from '../supervise/instance.ts';
 import { Leftovers } from '../supervise/leftovers.ts';
 import { systemClock } from '../supervise/clock.ts';
-import { Supervisor } from '../supervise/supervisor.ts';
+import { Supervisor, type SupervisorEvents } from '../supervise/supervisor.ts';
 import { loadConfig } from './check.ts';
 import { CreatedFiles } from './created-files.ts';
 import { configRefusal, exitCodeOfRefusal, Refusal } from './refusal.ts';
 
 const STOP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT'];
 const FORWARDED: NodeJS.Signals[] = ['SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
-/** Variables of the init's own that its children must not inherit. */
-const NOT_INHERITED = /^(BATON_|NOTIFY_SOCKET$|NOTIFY_PIPE$|LISTEN_(FDS|PID|FDNAMES)$)/;
+/** Variables of the init's own that its children must not inherit (a service with WATCHDOG gets a WATCHDOG_USEC of its own). */
+const NOT_INHERITED = /^(BATON_|NOTIFY_SOCKET$|NOTIFY_PIPE$|LISTEN_(FDS|PID|FDNAMES)$|WATCHDOG_(USEC|PID)$)/;
 
 export async function runSupervisor(flags: InitFlags): Promise<number> {
   let log: Logger | undefined;
@@ -44,12 +48,14 @@ export async function runSupervisor(flags: InitFlags): Promise<number> {
     const listeners = await openListeners(config, log, created);
     const leftovers = new Leftovers(systemClock, { signalGroup, signalProcess, descendants: descendantsOncePerTurn() });
     const context = instanceContext(log, output, notifyDir, listeners, leftovers);
-    const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock);
+    const upward = reportUpward(config, log);
+    const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock, upward.events);
     reapOrphansOnSigchld(flags, leftovers, log);
     handleSignals(supervisor, leftovers, log);
     const controlPath = await serveControl(serverSocketPath(config.globals.controlSocket, runtime), supervisor, output, created);
     log.info({ services: config.services.map((service) => service.name), control: controlPath }, `supervising ${config.services.map((s) => `${s.name} x${s.count}`).join(', ')}`);
     const code = await supervisor.run();
+    upward.close();
     await windUp(code, config.globals, leftovers, created, output, log);
     return code;
   } catch (error) {
@@ -163,6 +169,66 @@ function handleSignals(supervisor: Supervisor, leftovers: Leftovers, log: Logger
   // writers count it and stop writing to that stream), not its life.
   for (const signal of FORWARDABLE_SIGNALS) process.on(signal, () => onSignal(signal));
   for (const signal of releaseSignals()) onSignal(signal);
+}
+
+/**
+ * The init's own readiness, told to whatever runs it: systemd or podman through the
+ * NOTIFY_SOCKET, async-container or another baton through the NOTIFY_PIPE it was given,
+ * and keep-alives when it was given a WATCHDOG_USEC of its own. A channel that cannot be
+ * used is said once, as a warning: the services run all the same.
+ */
+function reportUpward(config: SupervisorConfig, log: Logger): { events: SupervisorEvents | undefined; close(): void } {
+  const channels: UpwardChannel[] = [];
+  const { NOTIFY_SOCKET: socket, NOTIFY_PIPE: pipe, WATCHDOG_USEC: watchdogUsec, WATCHDOG_PID: watchdogPid } = process.env;
+  const open = (variable: string, value: string, make: (value: string) => UpwardChannel): void => {
+    try {
+      channels.push(make(value));
+    } catch (error) {
+      log.warn({ variable, value }, `${variable}=${value}: cannot report readiness there (${(error as Error).message}); carrying on without`);
+    }
+  };
+  if (socket !== undefined && socket !== '') open('NOTIFY_SOCKET', socket, NotifySocketSender.open);
+  if (pipe !== undefined && pipe !== '') open('NOTIFY_PIPE', pipe, NotifyPipeWriter.open);
+  if (channels.length === 0) return { events: undefined, close: () => undefined };
+
+  const notifier = new UpwardNotifier(channels, (channel, reason) => log.warn({ channel, reason }, `${channel}: cannot report readiness (${reason}); the services run on, and this is said once`));
+  const services = config.services;
+  const events: SupervisorEvents = {
+    running: (generation) => notifier.send({ kind: 'ready', status: runningStatus(generation, services) }),
+    reloading: (generation) => notifier.send({ kind: 'reloading', status: `reloading: generation ${generation} starting`, monotonicUsec: monotonicMicroseconds() }),
+    reloaded: (outcome, live) => {
+      const running = runningStatus(live, services);
+      const status = outcome.committed || 'cancelled' in outcome ? running : `reload to generation ${outcome.generation} rolled back (${outcome.reason}): ${running}`;
+      notifier.send({ kind: 'ready', status });
+    },
+    stopping: () => notifier.send({ kind: 'stopping', status: 'stopping' }),
+  };
+  const interval = keepAliveInterval(watchdogUsec, watchdogPid, log);
+  const timer = interval === undefined ? undefined : setInterval(() => notifier.send({ kind: 'keep-alive' }), interval);
+  timer?.unref();
+  return {
+    events,
+    close: () => {
+      clearInterval(timer);
+      notifier.close();
+    },
+  };
+}
+
+/**
+ * Half the WATCHDOG_USEC the manager gave the init, as sd_watchdog_enabled(3) advises;
+ * none when it was meant for another process (WATCHDOG_PID) or cannot be read.
+ */
+function keepAliveInterval(usec: string | undefined, pid: string | undefined, log: Logger): number | undefined {
+  if (usec === undefined || usec === '') return undefined;
+  if (pid !== undefined && pid !== '' && pid !== String(process.pid)) return undefined;
+  const micros = /^\d+$/.test(usec) ? Number(usec) : NaN;
+  if (!Number.isSafeInteger(micros) || micros === 0) {
+    log.warn({ variable: 'WATCHDOG_USEC', value: usec }, `WATCHDOG_USEC=${usec} is not a positive number of microseconds: no keep-alives are sent`);
+    return undefined;
+  }
+  // setInterval takes at most 2^31-1 ms (about 24 days), and would fire at once beyond.
+  return Math.min(Math.max(1, Math.floor(micros / 2000)), 2 ** 31 - 1);
 }
 
 /** The control socket of `--status`, `--health` and `--reload`; one that cannot be bound is exit 2. */

@@ -62,6 +62,18 @@ export const socketFn = libc.func('int socket(int domain, int type, int protocol
 export const bindFn = libc.func('int bind(int fd, void *address, uint32_t length)');
 export const connectFn = libc.func('int connect(int fd, void *address, uint32_t length)');
 const setsockoptFn = libc.func('int setsockopt(int fd, int level, int name, void *value, uint32_t length)');
+export const sendtoFn = libc.func('intptr_t sendto(int fd, void *buffer, size_t length, int flags, void *address, uint32_t addressLength)');
+const clockGettimeFn = libc.func('int clock_gettime(int clock, void *timespec)');
+
+const CLOCK_MONOTONIC = 1;
+/** struct timespec on 64-bit Linux: tv_sec and tv_nsec, two 64-bit integers. */
+const timespec = Buffer.alloc(16);
+
+/** CLOCK_MONOTONIC in microseconds: the clock systemd reads MONOTONIC_USEC= against. */
+export function monotonicMicroseconds(): bigint {
+  check('clock_gettime', clockGettimeFn(CLOCK_MONOTONIC, timespec));
+  return timespec.readBigInt64LE(0) * 1_000_000n + timespec.readBigInt64LE(8) / 1000n;
+}
 
 /** Sets an int socket option; throws as check() does, naming `call`. */
 export function setSocketOption(call: string, fd: number, level: number, name: number, value: number): void {
@@ -110,4 +122,20 @@ export function unixSocketAddress(path: string): UnixAddress {
   address.writeUInt16LE(AF_UNIX, 0); // sa_family is in host order (little-endian on x64 and arm64)
   bytes.copy(address, SUN_PATH_OFFSET);
   return { address, length: SUN_PATH_OFFSET + bytes.length + 1 };
+}
+
+/**
+ * The address of an abstract unix socket (Linux): `name` after a NUL first byte, with no
+ * terminating NUL, the length counting exactly its bytes, as systemd's sd_notify() sends to
+ * a NOTIFY_SOCKET that begins with `@`.
+ */
+export function abstractSocketAddress(name: string): UnixAddress {
+  const bytes = Buffer.from(name);
+  if (bytes.length > UNIX_PATH_MAX_BYTES) {
+    throw new SocketPathRefused(`@${name}`, `the abstract name is ${bytes.length} bytes, a unix socket address holds at most ${UNIX_PATH_MAX_BYTES} after its NUL`);
+  }
+  const address = Buffer.alloc(SUN_PATH_OFFSET + SUN_PATH_SIZE);
+  address.writeUInt16LE(AF_UNIX, 0);
+  bytes.copy(address, SUN_PATH_OFFSET + 1);
+  return { address, length: SUN_PATH_OFFSET + 1 + bytes.length };
 }

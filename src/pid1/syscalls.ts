@@ -125,6 +125,11 @@ export function keepOnlyFds(keep: number): void {
   }
 }
 
+/** Marks an inherited descriptor close-on-exec, so that it stops at this process. */
+export function closeOnExec(fd: number): void {
+  check('fcntl', fcntlFn(fd, F_SETFD, FD_CLOEXEC));
+}
+
 /** Replaces this process with `file` (looked up in PATH). Returns only on failure, with the errno. */
 export function exec(file: string, argv: string[], env: Record<string, string | undefined>): number {
   const envp = Object.entries(env)

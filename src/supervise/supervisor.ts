@@ -22,6 +22,18 @@ import type { SpawnInstance, Supervised } from './supervised.ts';
 /** The reload as an explicit state machine: idle -> starting -> committing -> idle, or starting -> rolling-back -> idle. */
 export type ReloadState = { phase: 'idle' } | { phase: 'starting' | 'committing' | 'rolling-back'; generation: number };
 
+/** The moments an observer above the supervisor hears of (the readiness the init reports upward). */
+export interface SupervisorEvents {
+  /** Generation 1 is running: every instance of it started and ready. */
+  running(generation: number): void;
+  /** A reload began: `generation` is starting beside the live one. */
+  reloading(generation: number): void;
+  /** A reload ended, committed or rolled back; `live` is the generation live now. */
+  reloaded(outcome: ReloadOutcome, live: number): void;
+  /** Stopping everything, whatever the reason; said once. */
+  stopping(): void;
+}
+
 /** What the supervisor decides when an instance exited by itself. */
 export type ExitDecision = 'restart' | 'end' | 'crash-loop';
 
@@ -53,6 +65,7 @@ export class Supervisor {
     private readonly spawn: SpawnInstance,
     private readonly log: Logger,
     private readonly clock: Clock,
+    private readonly events?: SupervisorEvents,
   ) {
     for (const service of config.services) this.statistics.set(service.name, new ServiceStatistics());
     this.slotContext = { spawn, clock, statisticsOf: (service) => this.statistics.get(service.name) as ServiceStatistics };
@@ -66,6 +79,7 @@ export class Supervisor {
     if (outcome.ok) {
       this.live = generation;
       this.log.info({ generation: generation.number, ms: this.clock.now() - generation.startedAt }, `generation ${generation.number} is running`);
+      this.events?.running(generation.number);
       this.finishIfAllEnded();
     } else if (!('cancelled' in outcome)) {
       const { instance, failure } = outcome;
@@ -156,6 +170,7 @@ export class Supervisor {
     } finally {
       this.reloadState = { phase: 'idle' };
     }
+    if (!('cancelled' in outcome) && this.live !== undefined) this.events?.reloaded(outcome, this.live.number);
     const queued = this.queuedReload;
     this.queuedReload = undefined;
     if (queued) void this.reload().then(queued.resolve);
@@ -168,6 +183,7 @@ export class Supervisor {
     const generation = this.startGeneration();
     const number = generation.number;
     this.reloadState = { phase: 'starting', generation: number };
+    this.events?.reloading(number);
     // The live generation keeps serving meanwhile: starting every new process at once would take its CPU.
     const parallel = this.config.globals.reloadParallel;
     const pace = Number.isFinite(parallel) ? `, ${parallel} instance${parallel === 1 ? '' : 's'} at a time` : '';
@@ -292,6 +308,7 @@ export class Supervisor {
   }
 
   private async stopAll(): Promise<void> {
+    if (!this.stopRequested) this.events?.stopping();
     this.stopRequested = true;
     this.drain?.cancel();
     this.drain = undefined;

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
-import { check, libc, nativeBytes, SocketPathRefused, setSocketOption, SOL_SOCKET, SO_REUSEADDR, strerror, UNIX_PATH_MAX_BYTES, unixSocketAddress } from '../../../src/pid1/libc.ts';
+import { abstractSocketAddress, check, libc, monotonicMicroseconds, nativeBytes, SocketPathRefused, setSocketOption, SOL_SOCKET, SO_REUSEADDR, strerror, UNIX_PATH_MAX_BYTES, unixSocketAddress } from '../../../src/pid1/libc.ts';
 
 const { EBADF } = constants.errno;
 const closeFn = libc.func('int close(int fd)');
@@ -83,4 +83,26 @@ test('nativeBytes: what a system call writes through the pointer shows in the bu
   memsetFn(memory.pointer, 0x01, 4);
   assert.equal(memory.bytes.readUInt32LE(0), 0x01010101);
   assert.equal(memory.bytes[4], 0);
+});
+
+describe('abstractSocketAddress', () => {
+  test('a NUL first byte, then the name without a terminating NUL; the length counts exactly those bytes (as sd_notify sends to @name)', () => {
+    const { address, length } = abstractSocketAddress('baton/notify');
+    assert.deepEqual([...address.subarray(0, 2)], [1, 0]);
+    assert.equal(address[2], 0);
+    assert.equal(address.toString('utf8', 3, 3 + 12), 'baton/notify');
+    assert.equal(length, 2 + 1 + 12);
+  });
+
+  test(`a name of ${UNIX_PATH_MAX_BYTES} bytes fits after the NUL; one more is refused`, () => {
+    assert.equal(abstractSocketAddress('x'.repeat(107)).length, 2 + 108);
+    assert.throws(() => abstractSocketAddress('x'.repeat(108)), SocketPathRefused);
+  });
+});
+
+test('monotonicMicroseconds reads CLOCK_MONOTONIC, the clock of process.hrtime on Linux (libuv\'s uv_hrtime), in microseconds', () => {
+  const before = process.hrtime.bigint() / 1000n;
+  const now = monotonicMicroseconds();
+  const after = process.hrtime.bigint() / 1000n;
+  assert.ok(before <= now && now <= after, `${before} <= ${now} <= ${after}`);
 });
