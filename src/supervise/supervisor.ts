@@ -111,6 +111,7 @@ export class Supervisor {
     const delayMs = this.config.globals.shutdownDelayMs;
     if (delayMs > 0 && this.live !== undefined) {
       this.log.info({ signal, delayMs }, `${signal}: --health is 1 from now on; every instance keeps running ${delayMs} ms (BATON_SHUTDOWN_DELAY), then stops`);
+      this.events?.stopping();
       this.drain = this.clock.after(delayMs, () => {
         this.log.info({ delayMs }, 'shutdown delay over: stopping every instance');
         this.stopAllAndExit(0);
@@ -308,7 +309,8 @@ export class Supervisor {
   }
 
   private async stopAll(): Promise<void> {
-    if (!this.stopRequested) this.events?.stopping();
+    // Once: at the start of a shutdown delay when there is one, so that STOPPING=1 opens the drain.
+    if (!this.stopRequested && this.drain === undefined) this.events?.stopping();
     this.stopRequested = true;
     this.drain?.cancel();
     this.drain = undefined;
