@@ -3,6 +3,7 @@
 import { formatHostPort } from './endpoints.ts';
 import type { Listen, Readiness, RunAs, ServiceConfig, SupervisorConfig } from './types.ts';
 import { maskedUrl } from '../readiness/masked-url.ts';
+import { byCodeUnit } from './variables.ts';
 
 const LABEL_WIDTH = 16;
 
@@ -34,6 +35,8 @@ function serviceLines(service: ServiceConfig): string[] {
     row('restart', service.restart),
     row('user', service.user ? formatUser(service.user) : "the init's"),
     row('cwd', service.cwd ?? "the init's"),
+    // Names only: values may be secrets, and --check output ends up in CI logs.
+    row('env', service.env === undefined ? "the init's" : `the init's, and sets ${Object.keys(service.env).sort(byCodeUnit).join(', ')}`),
     row('reload', service.reload),
     row('listen', service.listen ? formatListen(service.listen) : 'none'),
     row('watchdog', service.watchdogMs === undefined ? 'none' : `keep-alive within ${formatDuration(service.watchdogMs)} once ready`),
