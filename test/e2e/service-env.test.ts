@@ -78,6 +78,7 @@ describe('per-service environment', () => {
     for (const other of ['jobs.1', 'side.1']) assert.equal(environs.get(other)?.get('SHARED'), 'from the init', `${other} keeps the init's SHARED`);
     assert.deepEqual([environs.get('side.1')?.get('HOME'), environs.get('side.1')?.get('USER')], [TMP, 'root'], "side's HOME is its own, its USER root's");
     assert.equal(only('BATON_WEB_ENV_NODE_OPTIONS').length, 0, 'the BATON_ variables themselves are not passed on');
+    assert.doesNotMatch(s.init.stderr, /proxy:3128/, "the init's log shows no value");
 
     s.init.signal('SIGTERM');
     const exit = await s.init.exited;
