@@ -1,5 +1,6 @@
-// Which BATON_* variables exist and what each belongs to: a global, a key of a declared
-// service, or nothing (an error: a typo silently ignored would be a setting silently lost).
+// Which BATON_* variables exist and what each belongs to: a global, a key or a variable
+// (BATON_<NAME>_ENV_<VAR>) of a declared service, or nothing (an error: a typo silently
+// ignored would be a setting silently lost).
 import type { ConfigError } from './errors.ts';
 
 const GLOBAL_VARIABLES = [
