@@ -4,6 +4,7 @@ import { formatHostPort } from './endpoints.ts';
 import { startWaves } from './start-order.ts';
 import type { Listen, Readiness, RunAs, ServiceConfig, SupervisorConfig } from './types.ts';
 import { maskedUrl } from '../readiness/masked-url.ts';
+import { byCodeUnit } from './variables.ts';
 
 const LABEL_WIDTH = 16;
 
@@ -39,6 +40,8 @@ function serviceLines(service: ServiceConfig): string[] {
     ...(oneshot ? [] : [row('restart', service.restart)]),
     row('user', service.user ? formatUser(service.user) : "the init's"),
     row('cwd', service.cwd ?? "the init's"),
+    // Names only: values may be secrets, and --check output ends up in CI logs.
+    row('env', service.env === undefined ? "the init's" : `the init's, and sets ${Object.keys(service.env).sort(byCodeUnit).join(', ')}`),
     ...(oneshot ? [] : [row('reload', service.reload)]),
     row('listen', service.listen ? formatListen(service.listen) : 'none'),
     ...(oneshot ? [] : [row('watchdog', service.watchdogMs === undefined ? 'none' : `keep-alive within ${formatDuration(service.watchdogMs)} once ready`)]),

@@ -175,6 +175,7 @@ function readService(
     reload: clean.RELOAD,
     ...(clean.USER === undefined ? {} : { user: clean.USER }),
     ...(clean.CWD === undefined ? {} : { cwd: clean.CWD }),
+    ...(Object.keys(service.env).length === 0 ? {} : { env: service.env }),
     ...(listen === undefined ? {} : { listen }),
     ...(clean.WATCHDOG === undefined ? {} : { watchdogMs: clean.WATCHDOG }),
     after: clean.AFTER,

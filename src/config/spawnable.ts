@@ -20,7 +20,9 @@ export function spawnErrors(config: SupervisorConfig, env: NodeJS.ProcessEnv, se
   for (const service of config.services) {
     const userError = service.user && userProblem(service.user, self);
     if (userError) errors.push({ variable: `BATON_${service.key}_USER`, message: `BATON_${service.key}_USER: ${userError}` });
-    const programError = programProblem(service, env.PATH, service.cwd ?? cwd, service.user && !userError ? service.user : undefined);
+    // The child's own PATH is the one execvp searches, so a BATON_<NAME>_ENV_PATH is the one to check.
+    const path = service.env?.PATH === undefined ? { value: env.PATH } : { value: service.env.PATH, from: `BATON_${service.key}_ENV_PATH` };
+    const programError = programProblem(service, path, service.cwd ?? cwd, service.user && !userError ? service.user : undefined);
     if (programError) errors.push({ variable: `BATON_${service.key}_COMMAND`, message: `BATON_${service.key}_COMMAND: ${programError}` });
   }
   return errors;
@@ -37,7 +39,7 @@ function userProblem(user: RunAs, self: Identity): string | undefined {
  * CWD), anything else is looked up in each PATH directory (an empty entry is the CWD) and the
  * first executable file wins. `as` is the user the service runs as, when not the init's.
  */
-function programProblem(service: ServiceConfig, path: string | undefined, cwd: string, as: RunAs | undefined): string | undefined {
+function programProblem(service: ServiceConfig, path: { value: string | undefined; from?: string }, cwd: string, as: RunAs | undefined): string | undefined {
   const [program] = service.argv;
   if (program.includes('/')) {
     const full = resolve(cwd, program);
@@ -47,7 +49,7 @@ function programProblem(service: ServiceConfig, path: string | undefined, cwd: s
     if (!executable(full, stats, as)) return `the program ${program} is not executable${as ? ` by ${as.spec}` : ''}`;
     return undefined;
   }
-  const dirs = (path ?? DEFAULT_PATH).split(':');
+  const dirs = (path.value ?? DEFAULT_PATH).split(':');
   let notExecutable: string | undefined;
   for (const dir of dirs) {
     const full = resolve(cwd, dir === '' ? '.' : dir, program);
@@ -57,7 +59,8 @@ function programProblem(service: ServiceConfig, path: string | undefined, cwd: s
     notExecutable ??= full;
   }
   if (notExecutable) return `the program ${program} is not executable (${notExecutable}${as ? `, for ${as.spec}` : ''})`;
-  return `the program ${program} is not found in PATH (${path ?? `unset, so ${DEFAULT_PATH}`})`;
+  const searched = path.value === undefined ? `unset, so ${DEFAULT_PATH}` : path.from === undefined ? path.value : `${path.value}, from ${path.from}`;
+  return `the program ${program} is not found in PATH (${searched})`;
 }
 
 function statOf(path: string): Stats | undefined {

@@ -43,6 +43,8 @@ export interface ServiceConfig {
   restart: RestartPolicy;
   user?: RunAs;
   cwd?: string;
+  /** BATON_<NAME>_ENV_<VAR>, by VAR: set for this service's instances over the init's environment; unset: none. */
+  env?: Readonly<Record<string, string>>;
   reload: ReloadMode;
   listen?: Listen;
   /** Once ready, the instance must send a keep-alive within each of these (WATCHDOG=1); unset: no watchdog. */

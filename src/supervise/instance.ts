@@ -158,6 +158,8 @@ export class Instance implements Supervised {
     };
     if (service.user?.home !== undefined) env.HOME = service.user.home;
     if (service.user?.name !== undefined) env.USER = env.LOGNAME = service.user.name;
+    // Over HOME and USER too (asked for by name), never over what follows: the config refuses those names.
+    Object.assign(env, service.env);
     if (listenFd !== undefined) {
       env.LISTEN_FDS = '1';
       env.LISTEN_FDNAMES = service.name;

@@ -22,6 +22,8 @@ describe('formatPlan', () => {
       BATON_WEB_RELOAD: 'signal',
       BATON_WEB_LISTEN: '8080',
       BATON_WEB_WATCHDOG: '10s',
+      BATON_WEB_ENV_PORT: '8080',
+      BATON_WEB_ENV_NODE_OPTIONS: '--max-old-space-size=256',
       BATON_WORKER_COMMAND: 'node worker.js',
       BATON_WORKER_READY: 'tcp:[::1]:9000',
       BATON_WORKER_READY_TIMEOUT: '2m',
@@ -55,6 +57,7 @@ describe('formatPlan', () => {
         '  restart         always',
         '  user            app:staff (1000:50, home /home/app)',
         '  cwd             /',
+        "  env             the init's, and sets NODE_OPTIONS, PORT",
         '  reload          signal',
         '  listen          tcp 0.0.0.0:8080',
         '  watchdog        keep-alive within 10s once ready',
@@ -71,6 +74,7 @@ describe('formatPlan', () => {
         '  restart         on-failure',
         '  user            2000 (2000:2000)',
         "  cwd             the init's",
+        "  env             the init's",
         '  reload          replace',
         '  listen          unix /run/worker.sock',
         '  watchdog        none',
@@ -89,6 +93,12 @@ describe('formatPlan', () => {
     assert.match(plan, /^ {2}listen {10}none$/m);
     const parallel = defaultReloadParallel(availableParallelism());
     assert.match(plan, new RegExp(`^ {2}reload starts {3}${parallel} new instances? at a time$`, 'm'));
+  });
+
+  test('per-service variables are listed by name, never with their values', () => {
+    const plan = formatPlan(valid({ ...WEB, BATON_WEB_ENV_DATABASE_URL: 'postgres://app:s3cret@db/app', BATON_WEB_ENV_EMPTY: '' }));
+    assert.match(plan, /^ {2}env {13}the init's, and sets DATABASE_URL, EMPTY$/m);
+    assert.doesNotMatch(plan, /s3cret/);
   });
 
   test('durations in the largest unit that divides evenly', () => {
