@@ -37,6 +37,7 @@ function serviceLines(service: ServiceConfig): string[] {
     row('reload', service.reload),
     row('listen', service.listen ? formatListen(service.listen) : 'none'),
     row('watchdog', service.watchdogMs === undefined ? 'none' : `keep-alive within ${formatDuration(service.watchdogMs)} once ready`),
+    row('max memory', service.maxMemoryBytes === undefined ? 'none' : `${formatSize(service.maxMemoryBytes)} (${service.maxMemoryBytes} bytes) resident per instance, replaced above it`),
   ];
 }
 
@@ -50,6 +51,14 @@ export function formatDuration(ms: number): string {
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms >= 1000) return `${ms / 1000}s`;
   return `${ms}ms`;
+}
+
+/** The largest 1024-based unit that divides evenly, as MAX_MEMORY is usually written: 512M, 1G. */
+export function formatSize(bytes: number): string {
+  for (const [unit, factor] of [['T', 2 ** 40], ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10]] as const) {
+    if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return `${bytes}B`;
 }
 
 function formatReadiness(readiness: Readiness): string {

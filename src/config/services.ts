@@ -19,7 +19,7 @@ import {
 } from './types.ts';
 import { socketPathErrors } from './socket-paths.ts';
 import { loadUserDb, type UserDb } from './users.ts';
-import { absolutePath, command, countOrAll, directory, intInRange, listen, nonNegativeInt, oneOf, readiness, runAs, signal, timeout, watchdog } from './validators.ts';
+import { absolutePath, command, countOrAll, directory, intInRange, listen, memorySize, nonNegativeInt, oneOf, readiness, runAs, signal, timeout, watchdog } from './validators.ts';
 import { byCodeUnit, sortVariables, type DeclaredService, type ServiceKey } from './variables.ts';
 
 export { formatPlan } from './plan.ts';
@@ -114,6 +114,7 @@ function serviceSpec(timeouts: { readyTimeoutMs: number; stopTimeoutMs: number }
     RELOAD: oneOf(RELOAD_MODES)({ default: 'replace' }),
     LISTEN: listen({ default: undefined }),
     WATCHDOG: watchdog({ default: undefined }),
+    MAX_MEMORY: memorySize({ default: undefined }),
   } satisfies Record<ServiceKey, unknown>;
 }
 
@@ -154,6 +155,7 @@ function readService(
     ...(clean.CWD === undefined ? {} : { cwd: clean.CWD }),
     ...(listen === undefined ? {} : { listen }),
     ...(clean.WATCHDOG === undefined ? {} : { watchdogMs: clean.WATCHDOG }),
+    ...(clean.MAX_MEMORY === undefined ? {} : { maxMemoryBytes: clean.MAX_MEMORY }),
   };
   return listen ? { config, listen } : { config };
 }

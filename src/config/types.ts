@@ -43,6 +43,8 @@ export interface ServiceConfig {
   listen?: Listen;
   /** Once ready, the instance must send a keep-alive within each of these (WATCHDOG=1); unset: no watchdog. */
   watchdogMs?: number;
+  /** Resident memory of an instance's process group above which it is replaced; unset: no limit. */
+  maxMemoryBytes?: number;
 }
 
 export interface GlobalConfig {
@@ -68,6 +70,8 @@ export const DEFAULT_STOP_TIMEOUT_MS = 8_000;
 export const DEFAULT_MAX_RESTARTS = 5;
 /** A shorter watchdog would fail a healthy instance whenever the machine is busy for a moment. */
 export const MIN_WATCHDOG_MS = 100;
+/** Below this, a Node process would be over its limit as soon as it starts. */
+export const MIN_MAX_MEMORY_BYTES = 1024 * 1024;
 
 /** Half the CPUs, at least one: the other half is left to the generation that keeps serving during a reload. */
 export function defaultReloadParallel(cpus: number): number {

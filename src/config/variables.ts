@@ -26,6 +26,7 @@ const SERVICE_KEYS = [
   'RELOAD',
   'LISTEN',
   'WATCHDOG',
+  'MAX_MEMORY',
 ] as const;
 export type ServiceKey = (typeof SERVICE_KEYS)[number];
 

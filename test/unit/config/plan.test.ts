@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { formatDuration, formatPlan } from '../../../src/config/plan.ts';
+import { formatDuration, formatPlan, formatSize } from '../../../src/config/plan.ts';
 import { defaultReloadParallel } from '../../../src/config/types.ts';
 import { valid, WEB } from '../../helpers/read-config.ts';
 
@@ -22,6 +22,7 @@ describe('formatPlan', () => {
       BATON_WEB_RELOAD: 'signal',
       BATON_WEB_LISTEN: '8080',
       BATON_WEB_WATCHDOG: '10s',
+      BATON_WEB_MAX_MEMORY: '512MiB',
       BATON_WORKER_COMMAND: 'node worker.js',
       BATON_WORKER_READY: 'tcp:[::1]:9000',
       BATON_WORKER_READY_TIMEOUT: '2m',
@@ -55,6 +56,7 @@ describe('formatPlan', () => {
         '  reload          signal',
         '  listen          tcp 0.0.0.0:8080',
         '  watchdog        keep-alive within 10s once ready',
+        '  max memory      512M (536870912 bytes) resident per instance, replaced above it',
         '',
         'service worker',
         '  argv            ["node","worker.js"]',
@@ -68,6 +70,7 @@ describe('formatPlan', () => {
         '  reload          replace',
         '  listen          unix /run/worker.sock',
         '  watchdog        none',
+        '  max memory      none',
         '',
       ].join('\n'),
     );
@@ -88,5 +91,9 @@ describe('formatPlan', () => {
       [500, 1000, 1500, 30_000, 90_000, 120_000, 3_600_000, 5_400_000].map(formatDuration),
       ['500ms', '1s', '1.5s', '30s', '90s', '2m', '1h', '90m'],
     );
+  });
+
+  test('formatSize: the largest 1024-based unit that divides evenly', () => {
+    assert.deepEqual([1_048_576, 1_572_864, 2 ** 30, 3 * 2 ** 40, 1_048_577, 1025 * 1024].map(formatSize), ['1M', '1536K', '1G', '3T', '1048577B', '1025K']);
   });
 });
