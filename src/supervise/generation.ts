@@ -6,7 +6,7 @@
 import type { ServiceConfig } from '../config/types.ts';
 import { deferred, type Deferred } from '../util/deferred.ts';
 import { readySinceOf, type ExitedState, type InstanceFailure, type StartFailure } from './instance-lifecycle.ts';
-import { Slot, type SlotContext, type SlotEvents } from './slot.ts';
+import { Slot, type MemoryReplacement, type SlotContext, type SlotEvents } from './slot.ts';
 import type { Supervised } from './supervised.ts';
 
 /** A slot of a launch that has not started yet: it has no instance until it does. */
@@ -93,6 +93,12 @@ export class Generation {
     slot.end();
   }
 
+  /** MAX_MEMORY: the supervisor's decision for a slot whose instance uses too much memory; nothing starts once the generation is stopping. */
+  replaceForMemory(slot: Slot): MemoryReplacement {
+    if (this.stopRequested || !this.held.includes(slot)) return 'busy';
+    return slot.replaceForMemory();
+  }
+
   /** Starts slots again that were stopped (singletons a failed reload had stopped). */
   reopen(slots: readonly Slot[]): void {
     for (const slot of slots) if (this.held.includes(slot)) slot.restartNow();
@@ -109,7 +115,7 @@ export class Generation {
   async stopSlots(slots: readonly Slot[]): Promise<void> {
     const mine = slots.filter((slot) => this.held.includes(slot));
     for (const slot of mine) slot.stop();
-    await Promise.all(mine.map((slot) => slot.instance.done));
+    await Promise.all(mine.map((slot) => slot.done));
   }
 
   kill(): void {
@@ -117,7 +123,7 @@ export class Generation {
   }
 
   forward(signal: NodeJS.Signals): void {
-    for (const slot of this.held) slot.instance.forward(signal);
+    for (const slot of this.held) slot.forward(signal);
   }
 
   /** Every slot has a ready instance: what --health reports for the live generation. */

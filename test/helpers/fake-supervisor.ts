@@ -26,6 +26,9 @@ export function setup(services: ServiceConfig[], reloadParallel = Infinity) {
   const journal: string[] = [];
   const instances: FakeInstance[] = [];
   let nextPid = 100;
+  /** The resident bytes the fake /proc shows for each process group (an instance's pid), and each read of it. */
+  const rss = new Map<number, number>();
+  const reads: number[][] = [];
   const config: SupervisorConfig = {
     globals: { readyTimeoutMs: 1000, stopTimeoutMs: 500, logLevel: 'silent', logFormat: 'json', output: 'inherit', maxRestarts: 5, reloadParallel },
     services,
@@ -39,9 +42,13 @@ export function setup(services: ServiceConfig[], reloadParallel = Infinity) {
     },
     silentLog,
     clock,
+    (groups) => {
+      reads.push([...groups]);
+      return new Map([...groups].flatMap((group) => (rss.has(group) ? [[group, rss.get(group) as number] as const] : [])));
+    },
   );
   const of = (generation: number): FakeInstance[] => instances.filter((i) => i.generation === generation);
-  return { clock, journal, instances, supervisor, of };
+  return { clock, journal, instances, supervisor, of, rss, reads };
 }
 
 /** Lets promise callbacks run (the supervisor awaits between steps). */
