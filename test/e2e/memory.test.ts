@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, ROOT } from '../helpers/init-process.ts';
+import { FIXTURES, ROOT, runInit } from '../helpers/init-process.ts';
 import { freePort } from '../helpers/net.ts';
-import { supervise } from '../helpers/supervisor.ts';
+import { cleanBase, supervise } from '../helpers/supervisor.ts';
 import type { StatusSnapshot } from '../../src/control/protocol.ts';
 
 const MIB = 2 ** 20;
@@ -35,6 +35,18 @@ function get(port: number, agent: Agent | false): Promise<string> {
 }
 
 describe('MAX_MEMORY', () => {
+  test('--check prints the limit; one under 1M or ambiguous exits 2 naming the variable', async () => {
+    const env = { ...cleanBase(), BATON_WEB_COMMAND: 'true', BATON_WEB_MAX_MEMORY: '256MiB' };
+    const check = await runInit(['--check'], { pidNamespace: false, cleanEnv: true, env });
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stdout, /^ {2}max memory {6}256M \(268435456 bytes\) resident per instance, replaced above it$/m);
+    for (const [value, why] of [['1023K', /\W+1023K\W+ is under 1M/], ['1GB', /\W+1GB\W+ is ambiguous/]] as const) {
+      const bad = await runInit(['--check'], { pidNamespace: false, cleanEnv: true, env: { ...env, BATON_WEB_MAX_MEMORY: value } });
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, new RegExp(`BATON_WEB_MAX_MEMORY: ${why.source}`));
+    }
+  });
+
   test('a COUNT=2 LISTEN service whose instances grow past MAX_MEMORY is replaced under HTTP load with no failed request', { timeout: 180_000 }, async () => {
     const port = await freePort();
     const marks = mkdtempSync(join(tmpdir(), 'baton-memory-'));
