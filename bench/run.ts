@@ -801,6 +801,55 @@ async function outputThroughput(): Promise<void> {
   details.outputLinesPerSecond = Object.fromEntries(Object.entries(perMode).map(([mode, runs]) => [mode, OUTPUT_LINES / (median(runs) / 1000)]));
 }
 
+const SAMPLING_INSTANCES = Number(process.env.BENCH_SAMPLING_INSTANCES ?? 64);
+const SAMPLING_WINDOW_S = Number(process.env.BENCH_SAMPLING_S ?? 60);
+
+/**
+ * What MAX_MEMORY's sampling costs the init: two inits side by side, each as PID 1 of its
+ * own namespace with SAMPLING_INSTANCES idle instances (`sleep`), one with
+ * BATON_<NAME>_MAX_MEMORY and one without; utime + stime of each PID 1 over the same
+ * window, once both have settled. The difference is the sampling (one pass over /proc a
+ * second, reading every process's stat), as a share of one CPU.
+ */
+async function memorySampling(): Promise<void> {
+  const service = (limited: boolean): Record<string, string> => ({
+    COMMAND: JSON.stringify(['sleep', '100000']),
+    COUNT: String(SAMPLING_INSTANCES),
+    ...(limited ? { MAX_MEMORY: '1G' } : {}),
+  });
+  const inits = [true, false].map((limited) => {
+    const dir = tempDir();
+    return { limited, dir, init: new Namespace([process.execPath, INIT_JS], batonEnv({ SVC: service(limited) }, join(dir, 'control.sock'))) };
+  });
+  try {
+    const pids = await Promise.all(
+      inits.map(async ({ init }) => {
+        await init.record((record) => record.msg === 'generation 1 is running', 120_000, 'generation 1 to run');
+        return init.pid1();
+      }),
+    );
+    await sleep(3 * IDLE_SETTLE_MS);
+    const before = pids.map(cpuMs);
+    await sleep(SAMPLING_WINDOW_S * 1000);
+    const [withLimit = NaN, without = NaN] = pids.map((pid, index) => ((cpuMs(pid) - (before[index] ?? 0)) / (SAMPLING_WINDOW_S * 1000)) * 100);
+    rows.push({ scenario: `12. baton, ${SAMPLING_INSTANCES} idle instances with MAX_MEMORY: init CPU`, unit: '%', values: { baton: [withLimit] } });
+    rows.push({ scenario: `12. baton, ${SAMPLING_INSTANCES} idle instances without MAX_MEMORY: init CPU`, unit: '%', values: { baton: [without] } });
+    rows.push({ scenario: '12. MAX_MEMORY sampling: the difference, share of one CPU', unit: '%', values: { baton: [withLimit - without] } });
+    notes.push(
+      `12: two baton inits side by side, each PID 1 of its own namespace with one service of ${SAMPLING_INSTANCES} \`sleep\` instances, one with MAX_MEMORY=1G (sampled every second), one without; ` +
+        `utime + stime of each PID 1 over the same ${SAMPLING_WINDOW_S} s, from ${(3 * IDLE_SETTLE_MS) / 1000} s after generation 1 was running, in ticks of 10 ms (${((10 / (SAMPLING_WINDOW_S * 1000)) * 100).toFixed(3)}% a tick). ` +
+        'BENCH_SAMPLING_INSTANCES and BENCH_SAMPLING_S set the instances and the window. Run it alone: `npm run bench -- memorySampling`.',
+    );
+    details['12'] = { instances: SAMPLING_INSTANCES, windowS: SAMPLING_WINDOW_S, withLimit, without };
+  } finally {
+    for (const { init, dir, limited } of inits) {
+      await init.kill();
+      init.saveLog(`12-memory-sampling-${limited ? 'with' : 'without'}-max-memory`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
 // Interrupted: kill every namespace still running (pm2's daemons live inside theirs).
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
@@ -809,7 +858,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-const SCENARIOS: Record<string, () => Promise<void>> = { idleMemory, idleCpu, startUp, reaping, signalLatency, gracefulStop, reloadUnderLoad, reloadCost, oneReload, memoryOverReloads, outputThroughput };
+const SCENARIOS: Record<string, () => Promise<void>> = { idleMemory, idleCpu, startUp, reaping, signalLatency, gracefulStop, reloadUnderLoad, reloadCost, oneReload, memoryOverReloads, outputThroughput, memorySampling };
 // `npm run bench -- reaping oneReload`: only those scenarios, in the table's order.
 const only = process.argv.slice(2);
 const unknown = only.filter((name) => !(name in SCENARIOS));

@@ -4,7 +4,7 @@ import type { WriterStats } from '../log/fd-writer.ts';
 import type { InstanceStatus, StatusSnapshot } from '../control/protocol.ts';
 
 export function formatStatus(status: StatusSnapshot, now: number, output?: OutputStats): string {
-  const header = ['GEN', 'SERVICE', 'PID', 'STATE', 'FOR', 'READY FOR', 'KEEP-ALIVE', 'RESTARTS', 'LAST STATUS'];
+  const header = ['GEN', 'SERVICE', 'PID', 'STATE', 'FOR', 'READY FOR', 'KEEP-ALIVE', 'RSS', 'RESTARTS', 'LAST STATUS'];
   const rows = status.generations.flatMap((generation) =>
     generation.instances.map((instance) => [
       `${generation.number} (${generation.state})`,
@@ -14,6 +14,7 @@ export function formatStatus(status: StatusSnapshot, now: number, output?: Outpu
       instance.since === null ? '-' : duration(now - instance.since),
       instance.readySince === null ? '-' : duration(now - instance.readySince),
       instance.lastKeepAlive === null ? '-' : `${duration(now - instance.lastKeepAlive)} ago`,
+      instance.rss === null ? '-' : mebibytes(instance.rss),
       restarts(instance),
       instance.lastStatus ?? '-',
     ]),
@@ -34,6 +35,11 @@ function restarts(instance: InstanceStatus): string {
 function streamState(stats: WriterStats): string {
   const failed = stats.error === null ? 'ok' : `failed (${stats.error})`;
   return stats.droppedLines === 0 ? failed : `${failed}, ${stats.droppedLines} lines (${stats.droppedBytes} bytes) dropped`;
+}
+
+/** `123.4M`: resident memory in MiB (1024-based, as MAX_MEMORY's M). */
+function mebibytes(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)}M`;
 }
 
 function duration(ms: number): string {

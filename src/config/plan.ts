@@ -47,6 +47,7 @@ function serviceLines(service: ServiceConfig): string[] {
     ...(oneshot ? [] : [row('watchdog', service.watchdogMs === undefined ? 'none' : `keep-alive within ${formatDuration(service.watchdogMs)} once ready`)]),
     row('after', service.after.length === 0 ? 'none' : service.after.join(', ')),
     row('essential', service.essential ? 'yes: when it ends for good, everything stops and the init exits with its code' : 'no'),
+    ...(oneshot ? [] : [row('max memory', service.maxMemoryBytes === undefined ? 'none' : `${formatSize(service.maxMemoryBytes)} (${service.maxMemoryBytes} bytes) resident per instance, replaced above it`)]),
   ];
 }
 
@@ -60,6 +61,14 @@ export function formatDuration(ms: number): string {
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms >= 1000) return `${ms / 1000}s`;
   return `${ms}ms`;
+}
+
+/** The largest 1024-based unit that divides evenly, as MAX_MEMORY is usually written: 512M, 1G. */
+export function formatSize(bytes: number): string {
+  for (const [unit, factor] of [['T', 2 ** 40], ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10]] as const) {
+    if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
+  }
+  return `${bytes}B`;
 }
 
 function formatReadiness(readiness: Readiness): string {

@@ -21,7 +21,7 @@ import {
 import { socketPathErrors } from './socket-paths.ts';
 import { loadUserDb, type UserDb } from './users.ts';
 import { startOrderErrors } from './start-order.ts';
-import { absolutePath, command, countOrAll, directory, duration, intInRange, listen, nonNegativeInt, oneOf, readiness, runAs, serviceNames, signal, timeout, watchdog, yesNo } from './validators.ts';
+import { absolutePath, command, countOrAll, directory, duration, intInRange, listen, memorySize, nonNegativeInt, oneOf, readiness, runAs, serviceNames, signal, timeout, watchdog, yesNo } from './validators.ts';
 import { byCodeUnit, sortVariables, type DeclaredService, type ServiceKey } from './variables.ts';
 
 export { formatPlan } from './plan.ts';
@@ -34,7 +34,7 @@ const SERVICE_TYPES = ['service', 'oneshot'] as const satisfies readonly Service
  * What a oneshot has no use for: it is done when it exits 0, runs again on every reload, and is
  * never restarted; and it ends for good each time it completes, which ESSENTIAL would make the end of everything.
  */
-const NOT_FOR_ONESHOTS = ['READY', 'RESTART', 'RELOAD', 'WATCHDOG', 'ESSENTIAL'] as const satisfies readonly ServiceKey[];
+const NOT_FOR_ONESHOTS = ['READY', 'RESTART', 'RELOAD', 'WATCHDOG', 'ESSENTIAL', 'MAX_MEMORY'] as const satisfies readonly ServiceKey[];
 const MAX_COUNT = 256;
 
 /**
@@ -129,6 +129,7 @@ function serviceSpec(timeouts: { readyTimeoutMs: number; stopTimeoutMs: number }
     TYPE: oneOf(SERVICE_TYPES)({ default: 'service' }),
     AFTER: serviceNames({ default: [] }),
     ESSENTIAL: yesNo({ default: false }),
+    MAX_MEMORY: memorySize({ default: undefined }),
   } satisfies Record<ServiceKey, unknown>;
 }
 
@@ -180,6 +181,7 @@ function readService(
     ...(clean.WATCHDOG === undefined ? {} : { watchdogMs: clean.WATCHDOG }),
     after: clean.AFTER,
     essential: clean.ESSENTIAL,
+    ...(clean.MAX_MEMORY === undefined ? {} : { maxMemoryBytes: clean.MAX_MEMORY }),
   };
   return listen ? { config, listen } : { config };
 }

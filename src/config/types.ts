@@ -53,6 +53,8 @@ export interface ServiceConfig {
   after: string[];
   /** When an instance ends for good, everything stops and the init exits with its code. */
   essential: boolean;
+  /** Resident memory of an instance's process group above which it is replaced; unset: no limit. */
+  maxMemoryBytes?: number;
 }
 
 export interface GlobalConfig {
@@ -80,6 +82,8 @@ export const DEFAULT_STOP_TIMEOUT_MS = 8_000;
 export const DEFAULT_MAX_RESTARTS = 5;
 /** A shorter watchdog would fail a healthy instance whenever the machine is busy for a moment. */
 export const MIN_WATCHDOG_MS = 100;
+/** Below this, a Node process would be over its limit as soon as it starts. */
+export const MIN_MAX_MEMORY_BYTES = 1024 * 1024;
 
 /** Half the CPUs, at least one: the other half is left to the generation that keeps serving during a reload. */
 export function defaultReloadParallel(cpus: number): number {

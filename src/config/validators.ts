@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { parseSignal, STOP_SIGNALS } from '../pid1/signal-names.ts';
 import { parseCommand } from './command.ts';
 import { parseListen, parseReadiness } from './endpoints.ts';
-import { MIN_WATCHDOG_MS, type Listen, type Readiness, type RunAs } from './types.ts';
+import { MIN_MAX_MEMORY_BYTES, MIN_WATCHDOG_MS, type Listen, type Readiness, type RunAs } from './types.ts';
 import { resolveUser, type UserDb } from './users.ts';
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
@@ -80,6 +80,41 @@ export const yesNo = makeValidator<boolean>(
     if (['true', '1', 'yes'].includes(word)) return true;
     if (['false', '0', 'no'].includes(word)) return false;
     throw new EnvError(`"${input}" is not true or false`);
+  }),
+);
+
+/**
+ * A size in bytes: a whole number of bytes, or a number with a 1024-based unit as systemd's
+ * MemoryMax= and Docker's --memory read it (K, M, G, T), also spelled KiB ... TiB or, as
+ * Kubernetes writes them, Ki ... Ti. KB, MB, GB and TB are refused: some read them as
+ * 1000-based, others as 1024-based, and a limit should not depend on which.
+ */
+const SIZE = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i;
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+const SIZE_FORMS = 'bytes, or a number with K, M, G or T (1024-based), such as 512M, 1.5G or 256MiB';
+
+export function parseSize(text: string): number | undefined {
+  const match = SIZE.exec(text.trim());
+  if (!match) return undefined;
+  const [, number = '', unit = ''] = match;
+  const base = /^([kmgt])(i|ib)?$/i.exec(unit)?.[1] ?? (unit === '' || /^b$/i.test(unit) ? unit : undefined);
+  if (base === undefined) return undefined;
+  const factor = SIZE_UNITS[base.toLowerCase()] as number;
+  if (factor === 1 && number.includes('.')) return undefined; // a fraction of a byte
+  return Math.floor(Number(number) * factor);
+}
+
+/** A memory limit: at least MIN_MAX_MEMORY_BYTES, and a whole number of bytes a Number holds exactly. */
+export const memorySize = makeValidator<number>(
+  nonEmpty(`a size of 1M or more: ${SIZE_FORMS}`, (input) => {
+    if (/^\s*\d+(?:\.\d+)?\s*[kmgt]b\s*$/i.test(input)) {
+      throw new EnvError(`"${input}" is ambiguous (1000- or 1024-based?): use K, M, G or T, which are 1024-based, such as 512M or 1G`);
+    }
+    const bytes = parseSize(input);
+    if (bytes === undefined) throw new EnvError(`"${input}" is not a size (use ${SIZE_FORMS})`);
+    if (bytes < MIN_MAX_MEMORY_BYTES) throw new EnvError(`"${input}" is under 1M: a process would be over it as soon as it starts (use 1M or more, such as 512M)`);
+    if (!Number.isSafeInteger(bytes)) throw new EnvError(`"${input}" is more bytes than baton can count exactly (use 8191T or less)`);
+    return bytes;
   }),
 );
 

@@ -31,6 +31,7 @@ const SERVICE_KEYS = [
   'TYPE',
   'AFTER',
   'ESSENTIAL',
+  'MAX_MEMORY',
 ] as const;
 export type ServiceKey = (typeof SERVICE_KEYS)[number];
 

@@ -12,8 +12,8 @@ export type ControlResponse =
   | { ok: true; command: 'reload'; outcome: ReloadOutcome }
   | { ok: false; error: string };
 
-/** Why an instance ended: by itself (cleanly or not), a failed start, its watchdog, or a stop on request. */
-export type ExitCause = 'crashed' | 'exited' | 'start-failed' | 'watchdog' | 'stopped';
+/** Why an instance ended: by itself (cleanly or not), a failed start, its watchdog, a stop on request, or replaced above MAX_MEMORY. */
+export type ExitCause = 'crashed' | 'exited' | 'start-failed' | 'watchdog' | 'stopped' | 'memory';
 
 /** A service's figures since the init started, across generations (async-container's Statistics). */
 export interface ServiceCounters {
@@ -38,6 +38,8 @@ export interface InstanceStatus {
   restartsBy: Partial<Record<ExitCause, number>>;
   /** Its last watchdog keep-alive (with a watchdog, while ready), else null. */
   lastKeepAlive: number | null;
+  /** Its process group's resident bytes at the last sample (with MAX_MEMORY), else null. */
+  rss: number | null;
   lastStatus: string | null;
 }
 

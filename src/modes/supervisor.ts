@@ -17,6 +17,7 @@ import { signalNumber } from '../pid1/signal-names.ts';
 import * as sys from '../pid1/syscalls.ts';
 import { openListenSocket, type ListenSocket } from '../supervise/listen-socket.ts';
 import { descendantsOf, signalGroup, signalProcess } from '../pid1/process-tree.ts';
+import { residentBytesByGroup } from '../pid1/process-memory.ts';
 import { NotifySocket } from '../readiness/notify-socket.ts';
 import { NotifyPipeWriter } from '../readiness/notify-upward-pipe.ts';
 import { NotifySocketSender } from '../readiness/notify-upward-socket.ts';
@@ -49,7 +50,10 @@ export async function runSupervisor(flags: InitFlags): Promise<number> {
     const leftovers = new Leftovers(systemClock, { signalGroup, signalProcess, descendants: descendantsOncePerTurn() });
     const context = instanceContext(log, output, notifyDir, listeners, leftovers);
     const upward = reportUpward(config, log);
-    const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock, upward.events);
+    const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock, {
+      events: upward.events,
+      readResident: residentBytesByGroup,
+    });
     reapOrphansOnSigchld(flags, leftovers, log);
     handleSignals(supervisor, leftovers, log);
     const controlPath = await serveControl(serverSocketPath(config.globals.controlSocket, runtime), supervisor, output, created);

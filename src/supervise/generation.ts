@@ -6,7 +6,7 @@
 import type { ServiceConfig } from '../config/types.ts';
 import { deferred, type Deferred } from '../util/deferred.ts';
 import { readySinceOf, type ExitedState, type InstanceFailure, type StartFailure } from './instance-lifecycle.ts';
-import { Slot, type SlotContext, type SlotEvents } from './slot.ts';
+import { Slot, type MemoryReplacement, type SlotContext, type SlotEvents } from './slot.ts';
 import type { Supervised } from './supervised.ts';
 
 /** A slot of a launch that has not started yet: it has no instance until it does. */
@@ -98,6 +98,12 @@ export class Generation {
     slot.end();
   }
 
+  /** MAX_MEMORY: the supervisor's decision for a slot whose instance uses too much memory; nothing starts once the generation is stopping. */
+  replaceForMemory(slot: Slot): MemoryReplacement {
+    if (this.stopRequested || !this.held.includes(slot)) return 'busy';
+    return slot.replaceForMemory();
+  }
+
   /** Starts slots again that were stopped (singletons a failed reload had stopped). */
   reopen(slots: readonly Slot[]): void {
     for (const slot of slots) if (this.held.includes(slot)) slot.restartNow();
@@ -119,7 +125,7 @@ export class Generation {
   async stopSlots(slots: readonly Slot[]): Promise<void> {
     const mine = slots.filter((slot) => this.held.includes(slot));
     for (const slot of mine) slot.stop();
-    await Promise.all(mine.map((slot) => slot.instance.done));
+    await Promise.all(mine.map((slot) => slot.done));
   }
 
   kill(): void {
@@ -127,12 +133,12 @@ export class Generation {
   }
 
   forward(signal: NodeJS.Signals): void {
-    for (const slot of this.held) slot.instance.forward(signal);
+    for (const slot of this.held) slot.forward(signal);
   }
 
   /** Every slot has a ready instance, or a oneshot that completed: what --health reports for the live generation. */
   get healthy(): boolean {
-    return this.held.length > 0 && this.held.every((slot) => slot.done);
+    return this.held.length > 0 && this.held.every((slot) => slot.readyOrCompleted);
   }
 
   /** No instance is running and none will be restarted. */
@@ -185,7 +191,7 @@ export class Generation {
   private afterDone(name: string): boolean {
     if (!this.launching.has(name)) return true;
     if (this.queue.some((queued) => queued.service.name === name)) return false;
-    return this.held.filter((slot) => slot.service.name === name).every((slot) => slot.done);
+    return this.held.filter((slot) => slot.service.name === name).every((slot) => slot.readyOrCompleted);
   }
 
   private settle(outcome: StartOutcome): void {

@@ -3,11 +3,16 @@
 // the backoff before the next try, a restart that is due, whether it has ended for good,
 // and the generation whose number its next instance carries. The generation that holds
 // the slot is the only caller of its methods; the slot reports to that generation.
+//
+// Above MAX_MEMORY, the slot also owns the instance that replaces the current one while it
+// starts, and the old one while it drains: only the current instance's events reach the
+// generation; those two are the slot's own business.
 import type { ServiceConfig } from '../config/types.ts';
 import type { Clock, Timer } from './clock.ts';
 import { readySinceOf, type ExitedState, type StartFailure } from './instance-lifecycle.ts';
 import { Backoff, STABLE_AFTER_MS } from './restart-policy.ts';
 import type { ExitCause } from '../control/protocol.ts';
+import { describeEnd, describeFailure } from './describe.ts';
 import { exitCause, type ServiceStatistics } from './statistics.ts';
 import type { SpawnInstance, Supervised } from './supervised.ts';
 
@@ -26,8 +31,19 @@ export interface SlotEvents {
   exited(slot: Slot, state: ExitedState): void;
 }
 
+/** What replaceForMemory() did: started a replacement (or, for a singleton, stopped the instance first), or nothing yet. */
+export type MemoryReplacement = 'replacing' | 'busy' | 'backing-off';
+
 export class Slot {
   private current: Supervised;
+  /** MAX_MEMORY: the instance starting in place of the current one, until it is ready. */
+  private replacement: Supervised | undefined;
+  /** MAX_MEMORY: the instance a ready replacement took over from, stopping. */
+  private draining: Supervised | undefined;
+  /** MAX_MEMORY, RELOAD=restart: the current instance was asked to stop, and the next one starts once it has. */
+  private restartAfterStop = false;
+  /** MAX_MEMORY: after a replacement that failed, no other is tried before this time. */
+  private replaceNotBefore = -Infinity;
   /** Why the instance that a restart replaced had ended. */
   private readonly restartCauses: Partial<Record<ExitCause, number>> = {};
   private lastExit: ExitCause | undefined;
@@ -64,6 +80,16 @@ export class Slot {
     return { ...this.restartCauses };
   }
 
+  /** Every instance the slot holds: the current one, and a MAX_MEMORY replacement starting or the instance it replaced draining. */
+  get instances(): Supervised[] {
+    return [this.current, ...(this.replacement ? [this.replacement] : []), ...(this.draining ? [this.draining] : [])];
+  }
+
+  /** Settles once every instance of the slot is gone and its output written. */
+  get done(): Promise<void> {
+    return Promise.all(this.instances.map((instance) => instance.done)).then(() => undefined);
+  }
+
   /** Exited, or stopped, and not to be restarted. */
   get ended(): boolean {
     return this.hasEnded;
@@ -79,6 +105,13 @@ export class Slot {
    * that had stayed ready STABLE_AFTER_MS has recovered: its backoff starts afresh.
    */
   restartLater(): number {
+    // A MAX_MEMORY replacement already starting takes the exited instance's place at once.
+    if (this.replacement !== undefined) {
+      this.countRestart(this.lastExit ?? 'stopped');
+      this.current = this.replacement;
+      this.replacement = undefined;
+      return 0;
+    }
     const { clock } = this.context;
     const readySince = readySinceOf(this.current.state);
     if (readySince !== undefined && clock.now() - readySince >= STABLE_AFTER_MS) this.backoff.reset();
@@ -93,9 +126,7 @@ export class Slot {
     this.pendingRestart?.cancel();
     this.pendingRestart = undefined;
     this.hasEnded = false;
-    const cause = this.lastExit ?? 'stopped';
-    this.restartCauses[cause] = (this.restartCauses[cause] ?? 0) + 1;
-    this.statistics.restarted();
+    this.countRestart(this.lastExit ?? 'stopped');
     this.current = this.create();
     this.current.start();
   }
@@ -105,10 +136,32 @@ export class Slot {
     this.pendingRestart?.cancel();
     this.pendingRestart = undefined;
     this.hasEnded = true;
+    this.replacement?.stop();
+  }
+
+  /**
+   * MAX_MEMORY: the current instance uses too much memory. A singleton (RELOAD=restart) is
+   * stopped, and the next instance starts once it has exited; any other gets a replacement
+   * beside it, and is stopped once the replacement is ready. Nothing is done while the slot
+   * is replacing one already, for an instance that is not ready, and, after a replacement
+   * that failed, until the slot's backoff is over.
+   */
+  replaceForMemory(): MemoryReplacement {
+    if (this.hasEnded || this.current.state.phase !== 'ready') return 'busy';
+    if (this.replacement !== undefined || this.draining !== undefined || this.restartAfterStop) return 'busy';
+    if (this.context.clock.now() < this.replaceNotBefore) return 'backing-off';
+    if (this.service.reload === 'restart') {
+      this.restartAfterStop = true;
+      this.current.stop();
+    } else {
+      this.replacement = this.create();
+      this.replacement.start();
+    }
+    return 'replacing';
   }
 
   /** Ready, or a oneshot that completed: what a launch waits for, and --health. */
-  get done(): boolean {
+  get readyOrCompleted(): boolean {
     const state = this.current.state;
     return state.phase === 'ready' || (state.phase === 'exited' && state.completed === true);
   }
@@ -116,11 +169,15 @@ export class Slot {
   /** Asks the instance to stop; nothing restarts it from now on. */
   stop(): void {
     this.end();
-    this.current.stop();
+    for (const instance of this.instances) instance.stop();
   }
 
   kill(): void {
-    this.current.kill();
+    for (const instance of this.instances) instance.kill();
+  }
+
+  forward(signal: NodeJS.Signals): void {
+    for (const instance of this.instances) instance.forward(signal);
   }
 
   /**
@@ -134,9 +191,11 @@ export class Slot {
   }
 
   private create(): Supervised {
-    // Only the slot's current instance reports: one it replaced has exited already.
+    // Only the slot's current instance reports: one it replaced has exited already, or is
+    // a MAX_MEMORY replacement or a drained instance, which the slot deals with itself.
     const instance: Supervised = this.context.spawn(this.service, this.index, this.generation, {
       ready: () => {
+        if (instance === this.replacement) this.replacementReady(instance);
         if (instance !== this.current) return;
         this.statistics.ready();
         this.events.ready(this);
@@ -150,7 +209,10 @@ export class Slot {
       },
       startFailed: (failure) => instance === this.current && this.events.startFailed(this, failure),
       exited: (state) => {
+        if (instance === this.draining) return this.drained(state);
+        if (instance === this.replacement) return this.replacementExited(state);
         if (instance !== this.current) return;
+        if (this.restartAfterStop) return this.stoppedForMemory(state);
         this.lastExit = exitCause(state);
         this.statistics.exited(this.lastExit);
         this.events.exited(this, state);
@@ -158,5 +220,52 @@ export class Slot {
     });
     this.statistics.spawned();
     return instance;
+  }
+
+  private countRestart(cause: ExitCause): void {
+    this.restartCauses[cause] = (this.restartCauses[cause] ?? 0) + 1;
+    this.statistics.restarted();
+  }
+
+  /** The replacement is ready: it becomes the slot's instance, and the one it replaces drains. */
+  private replacementReady(replacement: Supervised): void {
+    const old = this.current;
+    this.current = replacement;
+    this.replacement = undefined;
+    this.draining = old;
+    this.countRestart('memory');
+    replacement.log.info({ pid: replacement.pid, replaced: old.pid }, `ready in place of pid ${old.pid ?? '-'} (MAX_MEMORY): stopping it`);
+    old.stop();
+  }
+
+  private drained(state: ExitedState): void {
+    this.draining = undefined;
+    this.statistics.exited(state.stopRequested && state.failure === undefined ? 'memory' : exitCause(state));
+  }
+
+  /** The replacement exited before it was ready (or was stopped with its slot): the current instance stays. */
+  private replacementExited(state: ExitedState): void {
+    const failed = this.replacement as Supervised;
+    this.replacement = undefined;
+    this.statistics.exited(exitCause(state));
+    if (this.hasEnded) return;
+    const delay = this.backoff.next();
+    this.replaceNotBefore = this.context.clock.now() + delay;
+    const why = state.failure ? describeFailure(state.failure) : describeEnd(state.end);
+    failed.log.error({ pid: failed.pid, reason: why, keeps: this.current.pid, retryAfterMs: delay }, `replacement failed: ${why}; pid ${this.current.pid ?? '-'} keeps running (another try at the next sample over MAX_MEMORY, ${delay} ms from now at the earliest)`);
+  }
+
+  /** A singleton stopped for MAX_MEMORY has exited: the next one starts now, unless the slot was stopped meanwhile. */
+  private stoppedForMemory(state: ExitedState): void {
+    this.restartAfterStop = false;
+    this.lastExit = state.failure === undefined ? 'memory' : exitCause(state);
+    this.statistics.exited(this.lastExit);
+    if (this.hasEnded) {
+      this.events.exited(this, state);
+      return;
+    }
+    this.countRestart(this.lastExit);
+    this.current = this.create();
+    this.current.start();
   }
 }

@@ -14,7 +14,7 @@ export function exitCause(state: ExitedState): ExitCause {
 }
 
 export class ServiceStatistics {
-  private readonly counters: ServiceCounters = { spawned: 0, ready: 0, restarts: 0, exits: { crashed: 0, exited: 0, 'start-failed': 0, watchdog: 0, stopped: 0 } };
+  private readonly counters: ServiceCounters = { spawned: 0, ready: 0, restarts: 0, exits: { crashed: 0, exited: 0, 'start-failed': 0, watchdog: 0, stopped: 0, memory: 0 } };
 
   spawned(): void {
     this.counters.spawned += 1;

@@ -14,6 +14,7 @@ import { describeEnd, describeFailure } from './describe.ts';
 import { Generation, type StartOutcome } from './generation.ts';
 import type { ExitedState, InstanceFailure, ProcessEnd } from './instance-lifecycle.ts';
 import { RestartBudget, shouldRestart } from './restart-policy.ts';
+import { MemoryWatch, type ReadResident } from './memory-watch.ts';
 import type { Slot, SlotContext } from './slot.ts';
 import { ServiceStatistics } from './statistics.ts';
 import { generationStatus } from './status.ts';
@@ -32,6 +33,12 @@ export interface SupervisorEvents {
   reloaded(outcome: ReloadOutcome, live: number): void;
   /** Stopping everything, whatever the reason; said once. */
   stopping(): void;
+}
+
+/** What the init wires in beyond the configuration: who hears its moments, and how resident memory is read (MAX_MEMORY). */
+export interface SupervisorOptions {
+  events?: SupervisorEvents;
+  readResident?: ReadResident;
 }
 
 /** What the supervisor decides when an instance exited by itself. */
@@ -59,22 +66,31 @@ export class Supervisor {
   private reloadState: ReloadState = { phase: 'idle' };
   /** At most one more reload waits behind the running one, however many were asked for. */
   private queuedReload: Deferred<ReloadOutcome> | undefined;
+  /** Only when some service has MAX_MEMORY. */
+  private readonly memory: MemoryWatch | undefined;
+  private readonly events: SupervisorEvents | undefined;
 
   constructor(
     private readonly config: SupervisorConfig,
     private readonly spawn: SpawnInstance,
     private readonly log: Logger,
     private readonly clock: Clock,
-    private readonly events?: SupervisorEvents,
+    optional: SupervisorOptions = {},
   ) {
+    this.events = optional.events;
+    const { readResident } = optional;
     for (const service of config.services) this.statistics.set(service.name, new ServiceStatistics());
     this.slotContext = { spawn, clock, statisticsOf: (service) => this.statistics.get(service.name) as ServiceStatistics };
+    if (readResident !== undefined && config.services.some((service) => service.maxMemoryBytes !== undefined)) {
+      this.memory = new MemoryWatch(clock, readResident, () => [...this.generations].flatMap((generation) => generation.slots), (slot, rss, limit) => this.overMemory(slot, rss, limit));
+    }
   }
 
   /** Runs until everything has stopped; resolves with the init's exit code. */
   async run(): Promise<number> {
     if (this.stopRequested) return this.finished.promise; // asked to stop before anything started
     const generation = this.startGeneration();
+    this.memory?.start();
     const outcome = await this.unlessStopped(generation.launch(this.config.services));
     if (outcome.ok) {
       this.live = generation;
@@ -160,7 +176,7 @@ export class Supervisor {
       healthy: this.healthy,
       reload: this.reloadState.phase,
       services: Object.fromEntries([...this.statistics].map(([name, statistics]) => [name, statistics.snapshot])),
-      generations: [...this.generations].map((generation) => generationStatus(generation, generation === this.live ? 'live' : generation.stopping ? 'stopping' : 'starting')),
+      generations: [...this.generations].map((generation) => generationStatus(generation, generation === this.live ? 'live' : generation.stopping ? 'stopping' : 'starting', (instance) => this.memory?.rssOf(instance) ?? null)),
     };
   }
 
@@ -285,6 +301,13 @@ export class Supervisor {
     }
   }
 
+  /** MAX_MEMORY: only the live generation's slots are replaced, and none while a reload or a stop is under way (they are being replaced anyway). */
+  private overMemory(slot: Slot, rss: number, limit: number): void {
+    if (this.stopping || this.reloadState.phase !== 'idle' || this.live === undefined || this.live.replaceForMemory(slot) !== 'replacing') return;
+    const how = slot.service.reload === 'restart' ? `stopping it, then starting another (RELOAD=restart)` : 'starting a replacement; it stops once that one is ready';
+    slot.instance.log.warn({ pid: slot.instance.pid, rss, maxMemory: limit }, `resident memory ${rss} bytes is above MAX_MEMORY (${limit} bytes): ${how}`);
+  }
+
   /** RESTART= says whether the slot comes back; its crash-loop budget says whether that is one time too many. */
   private decide(slot: Slot, state: ExitedState, failed: boolean): ExitDecision {
     if (!shouldRestart(slot.service.restart, state.end, failed)) return 'end';
@@ -314,6 +337,7 @@ export class Supervisor {
     this.stopRequested = true;
     this.drain?.cancel();
     this.drain = undefined;
+    this.memory?.stop();
     this.stopRequest.resolve();
     await Promise.all([...this.generations].map((generation) => generation.stop()));
   }

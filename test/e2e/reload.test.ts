@@ -194,7 +194,7 @@ describe('reload', () => {
       [3, 'queued', true],
     ]);
     const table = await s.query('--status');
-    assert.match(table.stdout, /^2 \(starting\)\s+a\.2\s+-\s+queued\s+-\s+-\s+-\s+0\s+-$/m);
+    assert.match(table.stdout, /^2 \(starting\)\s+a\.2\s+-\s+queued(\s+-){4}\s+0\s+-$/m, 'FOR, READY FOR, KEEP-ALIVE and RSS are empty');
     s.init.signal('SIGTERM');
     const exit = await s.init.exited;
     assert.equal(exit.code, 0, exit.stderr);

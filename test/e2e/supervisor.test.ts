@@ -339,6 +339,8 @@ describe('configuration', () => {
     ['a missing working directory', { BATON_WEB_COMMAND: 'true', BATON_WEB_CWD: '/no/such/dir' }, /BATON_WEB_CWD/],
     ['a key of an undeclared service', { BATON_WEB_COMMAND: 'true', BATON_JOBS_COUNT: '2' }, /BATON_JOBS_COUNT/],
     ['a bad output mode', { BATON_WEB_COMMAND: 'true', BATON_OUTPUT: 'loud' }, /BATON_OUTPUT/],
+    ['a MAX_MEMORY under 1M', { BATON_WEB_COMMAND: 'true', BATON_WEB_MAX_MEMORY: '512K' }, /BATON_WEB_MAX_MEMORY: \W+512K\W+ is under 1M/],
+    ['a malformed MAX_MEMORY', { BATON_WEB_COMMAND: 'true', BATON_WEB_MAX_MEMORY: 'lots' }, /BATON_WEB_MAX_MEMORY: \W+lots\W+ is not a size/],
   ];
   for (const [name, env, variable] of bad) {
     test(`${name}: exit 2, a message naming the variable, nothing spawned`, async () => {

@@ -90,7 +90,7 @@ describe('the watchdog', () => {
     const status = await s.query('--status', '--json');
     assert.equal(status.code, 0, status.stderr);
     const snapshot = JSON.parse(status.stdout) as { services: Record<string, unknown>; generations: Array<{ instances: Array<{ service: string; restarts: number; restartsBy: Record<string, number> }> }> };
-    const none = { crashed: 0, exited: 0, 'start-failed': 0, watchdog: 0, stopped: 0 };
+    const none = { crashed: 0, exited: 0, 'start-failed': 0, watchdog: 0, stopped: 0, memory: 0 };
     assert.deepEqual(snapshot.services, {
       a: { spawned: 2, ready: 2, restarts: 1, exits: { ...none, crashed: 1 } },
       b: { spawned: 2, ready: 2, restarts: 1, exits: { ...none, watchdog: 1 } },

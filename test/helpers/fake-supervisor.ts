@@ -29,6 +29,9 @@ export function setup(services: ServiceConfig[], reloadParallel = Infinity, shut
   const journal: string[] = [];
   const instances: FakeInstance[] = [];
   let nextPid = 100;
+  /** The resident bytes the fake /proc shows for each process group (an instance's pid), and each read of it. */
+  const rss = new Map<number, number>();
+  const reads: number[][] = [];
   const config: SupervisorConfig = {
     globals: { readyTimeoutMs: 1000, stopTimeoutMs: 500, logLevel: 'silent', logFormat: 'json', output: 'inherit', maxRestarts: 5, reloadParallel, shutdownDelayMs },
     services,
@@ -42,9 +45,15 @@ export function setup(services: ServiceConfig[], reloadParallel = Infinity, shut
     },
     silentLog,
     clock,
+    {
+      readResident: (groups) => {
+        reads.push([...groups]);
+        return new Map([...groups].flatMap((group) => (rss.has(group) ? [[group, rss.get(group) as number] as const] : [])));
+      },
+    },
   );
   const of = (generation: number): FakeInstance[] => instances.filter((i) => i.generation === generation);
-  return { clock, journal, instances, supervisor, of };
+  return { clock, journal, instances, supervisor, of, rss, reads };
 }
 
 /** Lets promise callbacks run (the supervisor awaits between steps). */

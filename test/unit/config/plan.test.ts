@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
-import { formatDuration, formatPlan } from '../../../src/config/plan.ts';
+import { formatDuration, formatPlan, formatSize } from '../../../src/config/plan.ts';
 import { defaultReloadParallel } from '../../../src/config/types.ts';
 import { valid, WEB } from '../../helpers/read-config.ts';
 
@@ -24,6 +24,7 @@ describe('formatPlan', () => {
       BATON_WEB_WATCHDOG: '10s',
       BATON_WEB_ENV_PORT: '8080',
       BATON_WEB_ENV_NODE_OPTIONS: '--max-old-space-size=256',
+      BATON_WEB_MAX_MEMORY: '512MiB',
       BATON_WORKER_COMMAND: 'node worker.js',
       BATON_WORKER_READY: 'tcp:[::1]:9000',
       BATON_WORKER_READY_TIMEOUT: '2m',
@@ -63,6 +64,7 @@ describe('formatPlan', () => {
         '  watchdog        keep-alive within 10s once ready',
         '  after           none',
         '  essential       no',
+        '  max memory      512M (536870912 bytes) resident per instance, replaced above it',
         '',
         'service worker',
         '  type            service',
@@ -80,6 +82,7 @@ describe('formatPlan', () => {
         '  watchdog        none',
         '  after           none',
         '  essential       no',
+        '  max memory      none',
         '',
       ].join('\n'),
     );
@@ -131,5 +134,9 @@ describe('formatPlan', () => {
     const web = plan.slice(plan.indexOf('service web'));
     assert.match(web, /^ {2}after {11}migrate, cache$/m);
     assert.match(web, /^ {2}essential {7}yes: when it ends for good, everything stops and the init exits with its code$/m);
+  });
+
+  test('formatSize: the largest 1024-based unit that divides evenly', () => {
+    assert.deepEqual([1_048_576, 1_572_864, 2 ** 30, 3 * 2 ** 40, 1_048_577, 1025 * 1024].map(formatSize), ['1M', '1536K', '1G', '3T', '1048577B', '1025K']);
   });
 });

@@ -32,6 +32,47 @@ describe('CWD', () => {
   });
 });
 
+describe('MAX_MEMORY', () => {
+  const bytes = (value: string) => service({ ...WEB, BATON_WEB_MAX_MEMORY: value }).maxMemoryBytes;
+  test('bytes, or K, M, G, T as 1024-based units, also spelled KiB ... TiB and Ki ... Ti, in either case', () => {
+    assert.equal(bytes('1048576'), 1024 * 1024);
+    assert.equal(bytes('1024K'), 1024 * 1024);
+    assert.equal(bytes('512M'), 512 * 2 ** 20);
+    assert.equal(bytes('512m'), 512 * 2 ** 20);
+    assert.equal(bytes('256MiB'), 256 * 2 ** 20);
+    assert.equal(bytes('256Mi'), 256 * 2 ** 20);
+    assert.equal(bytes('1G'), 2 ** 30);
+    assert.equal(bytes('1.5G'), 1.5 * 2 ** 30);
+    assert.equal(bytes('2TiB'), 2 * 2 ** 40);
+    assert.equal(bytes(' 64M '), 64 * 2 ** 20);
+  });
+  test('unset: no limit', () => {
+    assert.equal(service(WEB).maxMemoryBytes, undefined);
+  });
+  test('under 1 MiB', () => {
+    oneError({ ...WEB, BATON_WEB_MAX_MEMORY: '1048575' }, 'BATON_WEB_MAX_MEMORY', /"1048575" is under 1M/);
+    oneError({ ...WEB, BATON_WEB_MAX_MEMORY: '1023K' }, 'BATON_WEB_MAX_MEMORY', /"1023K" is under 1M/);
+    oneError({ ...WEB, BATON_WEB_MAX_MEMORY: '0' }, 'BATON_WEB_MAX_MEMORY', /"0" is under 1M/);
+  });
+  test('malformed', () => {
+    for (const value of ['lots', '512X', '-5M', 'M', '1.5', '5 MiBs', '0x100000']) {
+      oneError({ ...WEB, BATON_WEB_MAX_MEMORY: value }, 'BATON_WEB_MAX_MEMORY', new RegExp(`"${value}" is not a size`));
+    }
+  });
+  test('KB, MB, GB, TB are refused as ambiguous', () => {
+    oneError({ ...WEB, BATON_WEB_MAX_MEMORY: '512MB' }, 'BATON_WEB_MAX_MEMORY', /"512MB" is ambiguous/);
+    oneError({ ...WEB, BATON_WEB_MAX_MEMORY: '1gb' }, 'BATON_WEB_MAX_MEMORY', /"1gb" is ambiguous/);
+  });
+  test('more bytes than a Number holds exactly', () => {
+    assert.equal(bytes('8191T'), 8191 * 2 ** 40);
+    oneError({ ...WEB, BATON_WEB_MAX_MEMORY: '8192T' }, 'BATON_WEB_MAX_MEMORY', /more bytes than baton can count exactly/);
+    oneError({ ...WEB, BATON_WEB_MAX_MEMORY: '99999999999999999999' }, 'BATON_WEB_MAX_MEMORY', /more bytes than baton can count exactly/);
+  });
+  test('empty', () => {
+    oneError({ ...WEB, BATON_WEB_MAX_MEMORY: '' }, 'BATON_WEB_MAX_MEMORY', /is set but empty/);
+  });
+});
+
 describe('WATCHDOG', () => {
   test('a duration of 100ms or more', () => {
     assert.equal(service({ ...WEB, BATON_WEB_WATCHDOG: '3s' }).watchdogMs, 3000);

@@ -26,6 +26,6 @@ test('a snapshot is a copy: later events do not change it', () => {
   const before = statistics.snapshot;
   statistics.exited('crashed');
   statistics.restarted();
-  assert.deepEqual(before, { spawned: 1, ready: 0, restarts: 0, exits: { crashed: 1, exited: 0, 'start-failed': 0, watchdog: 0, stopped: 0 } });
+  assert.deepEqual(before, { spawned: 1, ready: 0, restarts: 0, exits: { crashed: 1, exited: 0, 'start-failed': 0, watchdog: 0, stopped: 0, memory: 0 } });
   assert.equal(statistics.snapshot.exits.crashed, 2);
 });

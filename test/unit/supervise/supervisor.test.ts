@@ -438,8 +438,8 @@ test('the figures of --status --json match a scripted run: spawns, readies, exit
   named('web.1')?.keepAlive();
   const status = supervisor.status();
   assert.deepEqual(status.services, {
-    web: { spawned: 5, ready: 4, restarts: 3, exits: { crashed: 1, exited: 0, 'start-failed': 1, watchdog: 1, stopped: 0 } },
-    jobs: { spawned: 1, ready: 1, restarts: 0, exits: { crashed: 0, exited: 1, 'start-failed': 0, watchdog: 0, stopped: 0 } },
+    web: { spawned: 5, ready: 4, restarts: 3, exits: { crashed: 1, exited: 0, 'start-failed': 1, watchdog: 1, stopped: 0, memory: 0 } },
+    jobs: { spawned: 1, ready: 1, restarts: 0, exits: { crashed: 0, exited: 1, 'start-failed': 0, watchdog: 0, stopped: 0, memory: 0 } },
   });
   const instances = status.generations[0]?.instances ?? [];
   assert.deepEqual(instances.map((i) => [`${i.service}.${i.instance}`, i.restarts, i.restartsBy]), [
@@ -610,7 +610,7 @@ function observed(services: ServiceConfig[], shutdownDelayMs = 0) {
     },
     silentLog,
     clock,
-    observer,
+    { events: observer },
   );
   const of = (generation: number): FakeInstance[] => instances.filter((i) => i.generation === generation);
   return { supervisor, events, of, clock };
