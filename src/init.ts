@@ -50,7 +50,8 @@ async function run(invocation: Invocation): Promise<number> {
     case 'health':
     case 'live':
     case 'reload':
-      return (await import('./modes/query.ts')).runQuery(invocation.kind, 'json' in invocation && invocation.json);
+    case 'signal':
+      return (await import('./modes/query.ts')).runQuery(invocation);
   }
 }
 

@@ -26,7 +26,9 @@ export type Invocation =
   | { kind: 'status'; json: boolean }
   | { kind: 'health' }
   | { kind: 'live' }
-  | { kind: 'reload'; json: boolean };
+  /** `services`: the services to reload; none: every one. */
+  | { kind: 'reload'; json: boolean; services: string[] }
+  | { kind: 'signal'; signal: NodeJS.Signals; targets: string[] };
 
 /** Every flag; `--help` (usage.ts) and the README list each of them. */
 export const OPTIONS = {
@@ -43,6 +45,7 @@ export const OPTIONS = {
   status: { type: 'boolean' },
   health: { type: 'boolean' },
   live: { type: 'boolean' },
+  signal: { type: 'string' },
   reload: { type: 'boolean' },
   json: { type: 'boolean' },
 } as const;
@@ -62,7 +65,9 @@ const SINGLE_ONLY = new Map<string, string>([
   ['group', '-g'],
   ['remap-exit', '-e'],
 ]);
-const QUERIES = new Set<string>(['check', 'status', 'health', 'live', 'reload', 'json']);
+const QUERIES = new Set<string>(['check', 'status', 'health', 'live', 'reload', 'signal', 'json']);
+/** What `--reload` and `--signal` take after them: `web`, `web.2`. */
+const TARGET = /^([A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)(?:\.([1-9]\d*))?$/;
 
 export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv): Invocation {
   const { options, command, terminated } = splitAtCommand(args);
@@ -70,7 +75,7 @@ export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv)
   if (!Array.isArray(tokens)) return tokens;
   const read = readFlags(tokens, env);
   if ('kind' in read) return read;
-  return queryOf(read.seen, command) ?? modeOf(read, command, terminated);
+  return queryOf(read, command) ?? modeOf(read, command, terminated);
 }
 
 /**
@@ -134,7 +139,7 @@ function badValue(token: OptionToken): string | undefined {
 type Value = { signal: NodeJS.Signals } | { exitCode: number } | { problem: string };
 
 function readValue(name: OptionName, rawName: string, value: string): Value {
-  if (name === 'parent-death-signal') {
+  if (name === 'parent-death-signal' || name === 'signal') {
     const signal = parseSignal(value);
     return signal === undefined ? { problem: `not a valid signal for ${rawName}: ${value}` } : { signal };
   }
@@ -146,6 +151,8 @@ interface ReadFlags {
   flags: InitFlags;
   /** Every option given, by name. */
   seen: Set<string>;
+  /** `--signal`'s value. */
+  querySignal?: NodeJS.Signals;
 }
 
 /** The flags, in the order given: an answer or a bad value ends the reading there, as in tini. */
@@ -153,6 +160,7 @@ function readFlags(tokens: Token[], env: NodeJS.ProcessEnv): ReadFlags | Invocat
   const flags = flagsFromEnvironment(env);
   const remap = new Set<number>();
   const seen = new Set<string>();
+  let querySignal: NodeJS.Signals | undefined;
   for (const token of tokens) {
     if (token.kind !== 'option' || !isOptionName(token.name)) continue;
     seen.add(token.name);
@@ -161,7 +169,8 @@ function readFlags(tokens: Token[], env: NodeJS.ProcessEnv): ReadFlags | Invocat
     if (token.value !== undefined) {
       const read = readValue(token.name, token.rawName, token.value);
       if ('problem' in read) return { kind: 'usage-error', message: read.problem };
-      if ('signal' in read) flags.parentDeathSignal = read.signal;
+      if ('signal' in read && token.name === 'signal') querySignal = read.signal;
+      else if ('signal' in read) flags.parentDeathSignal = read.signal;
       else remap.add(read.exitCode);
     }
     if (token.name === 'subreaper') flags.subreaper = true;
@@ -175,7 +184,7 @@ function readFlags(tokens: Token[], env: NodeJS.ProcessEnv): ReadFlags | Invocat
     const parsed = Number.parseInt(env.TINI_VERBOSITY, 10);
     flags.verbosity = Number.isNaN(parsed) ? 0 : parsed;
   }
-  return { flags, seen };
+  return querySignal === undefined ? { flags, seen } : { flags, seen, querySignal };
 }
 
 function flagsFromEnvironment(env: NodeJS.ProcessEnv): InitFlags {
@@ -188,18 +197,22 @@ function flagsFromEnvironment(env: NodeJS.ProcessEnv): InitFlags {
   };
 }
 
-/** A query of the running init, when one was asked; queries take no COMMAND and only one at a time. */
-function queryOf(seen: Set<string>, command: string[]): Invocation | undefined {
+/**
+ * A query of the running init, when one was asked; only one at a time. `--reload` and
+ * `--signal` take service names (`web`, `web.2`) where a COMMAND would be; the others nothing.
+ */
+function queryOf({ seen, querySignal }: ReadFlags, command: string[]): Invocation | undefined {
   const queries = [...seen].filter((name) => QUERIES.has(name));
   if (queries.length === 0) return undefined;
-  if (command.length > 0) return { kind: 'usage-error', message: `--${queries[0]} takes no COMMAND` };
+  const targeted = seen.has('reload') || seen.has('signal');
+  if (command.length > 0 && !targeted) return { kind: 'usage-error', message: `--${queries[0]} takes no COMMAND` };
   if (seen.has('json') && !seen.has('status') && !seen.has('reload')) return { kind: 'usage-error', message: '--json goes with --status or --reload' };
   const asked = queries.filter((name) => name !== 'json');
   if (asked.length > 1) return { kind: 'usage-error', message: `--${asked[0]} and --${asked[1]} cannot be combined` };
   if (seen.has('check')) return { kind: 'check' };
   if (seen.has('health')) return { kind: 'health' };
   if (seen.has('live')) return { kind: 'live' };
-  if (seen.has('reload')) return { kind: 'reload', json: seen.has('json') };
+  if (targeted) return targetedQuery(seen, querySignal, command);
   return { kind: 'status', json: seen.has('json') };
 }
 
@@ -212,4 +225,19 @@ function modeOf({ flags, seen }: ReadFlags, command: string[], terminated: boole
   const misplaced = [...seen].map((name) => SINGLE_ONLY.get(name)).find((flag) => flag !== undefined);
   if (misplaced) return { kind: 'usage-error', message: `${misplaced} needs a COMMAND (it has no meaning in supervisor mode)` };
   return { kind: 'supervisor', flags };
+}
+
+/** `--reload [SERVICE...]` (whole services) or `--signal SIGNAL SERVICE[.N]...`. */
+function targetedQuery(seen: Set<string>, querySignal: NodeJS.Signals | undefined, words: string[]): Invocation {
+  const query = seen.has('reload') ? '--reload' : '--signal';
+  const targets: string[] = [];
+  for (const word of words) {
+    const match = TARGET.exec(word);
+    if (!match) return { kind: 'usage-error', message: `${query}: ${JSON.stringify(word)} is not a service name${query === '--signal' ? ' or an instance (web, web.2)' : ''} (options go before the names)` };
+    if (query === '--reload' && match[2] !== undefined) return { kind: 'usage-error', message: `--reload: ${word}: a reload replaces whole services; name the service (${(match[1] ?? '').toLowerCase()})` };
+    targets.push(word.toLowerCase());
+  }
+  if (query === '--reload') return { kind: 'reload', json: seen.has('json'), services: [...new Set(targets)] };
+  if (targets.length === 0) return { kind: 'usage-error', message: '--signal needs a SERVICE or SERVICE.N after its signal (--signal SIGUSR2 web.2)' };
+  return { kind: 'signal', signal: querySignal as NodeJS.Signals, targets: [...new Set(targets)] };
 }

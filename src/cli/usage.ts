@@ -7,7 +7,8 @@ export const VERSION = typeof BATON_VERSION === 'string' ? BATON_VERSION : 'dev'
 export const USAGE = `baton ${VERSION}: a container init for Node images
 Usage: node init.js [OPTIONS] [--] COMMAND [ARG...]   single-command mode
        node init.js [-p SIGNAL] [-w]                  supervisor mode
-       node init.js --check | --status [--json] | --health | --live | --reload [--json]
+       node init.js --check | --status [--json] | --health | --live
+       node init.js --reload [--json] [SERVICE...] | --signal SIGNAL SERVICE[.N]...
        node init.js --help | --version | -l
 
 Single-command mode runs COMMAND as its child, as tini does: forwards signals to it,
@@ -37,7 +38,10 @@ Queries (no COMMAND):
                   (a readiness probe).
   --live          Say whether the init answers and is not shutting down (a liveness
                   probe: it stays 0 while a reload has a service down).
-  --reload        Reload the running init, wait, and print the outcome.
+  --reload        Reload the running init (only the SERVICEs named, if any: the others
+                  keep their instances), wait, and print the outcome.
+  --signal SIGNAL Send SIGNAL to every running instance of SERVICE, or to instance
+                  SERVICE.N only (--signal SIGUSR2 web.2).
   --json          With --status or --reload: print JSON.
 
 Environment:
@@ -56,7 +60,8 @@ Exit codes:
                        service's code when it ended; else the first failure's code
   1                    a bad command line (with this usage on stderr); -s or -p failed
   2                    bad configuration (also from --check), one line per error
-  --health, --reload   1 not healthy, rolled back, or no init answers
+  --health, --reload   1 not healthy, rolled back, an unknown SERVICE, or no init answers
+  --signal             1 a SERVICE or SERVICE.N with no running instance; 3 no init answers
   --live               1 shutting down; 3 no init answers
   --status             3 no init answers
 `;

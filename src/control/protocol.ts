@@ -3,13 +3,20 @@
 // outcome of a reload.
 import type { OutputStats } from '../log/output.ts';
 
-export type ControlRequest = { command: 'status' } | { command: 'health' } | { command: 'live' } | { command: 'reload' };
+/** `services`: the services a reload replaces (none: every one); `targets`: `web` or `web.2`. */
+export type ControlRequest =
+  | { command: 'status' }
+  | { command: 'health' }
+  | { command: 'live' }
+  | { command: 'reload'; services?: string[] }
+  | { command: 'signal'; signal: NodeJS.Signals; targets: string[] };
 
 export type ControlResponse =
   | { ok: true; command: 'status'; status: StatusSnapshot; output?: OutputStats }
   | { ok: true; command: 'health'; healthy: boolean }
   | { ok: true; command: 'live'; live: boolean }
   | { ok: true; command: 'reload'; outcome: ReloadOutcome }
+  | { ok: true; command: 'signal'; outcome: SignalOutcome }
   | { ok: false; error: string };
 
 /** Why an instance ended: by itself (cleanly or not), a failed start, its watchdog, a stop on request, or replaced above MAX_MEMORY. */
@@ -63,3 +70,9 @@ export type ReloadOutcome =
   | { committed: true; generation: number; ms: number }
   | { committed: false; generation: number; ms: number; reason: string; service: string; instance: number; lastStatus: string | null }
   | { committed: false; cancelled: true; reason: string };
+
+/** Which instances a signal reached (`web.2`, with its generation and pid), and the targets that named none. */
+export interface SignalOutcome {
+  delivered: Array<{ instance: string; generation: number; pid: number }>;
+  unknown: Array<{ target: string; reason: string }>;
+}

@@ -53,7 +53,7 @@ export async function startControlServer(path: string, handle: ControlHandler): 
   };
 }
 
-const COMMANDS: readonly ControlRequest['command'][] = ['status', 'health', 'live', 'reload'];
+const COMMANDS: readonly ControlRequest['command'][] = ['status', 'health', 'live', 'reload', 'signal'];
 
 async function respond(line: string, handle: ControlHandler): Promise<ControlResponse> {
   let request: ControlRequest;

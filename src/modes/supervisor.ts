@@ -241,7 +241,8 @@ async function serveControl(controlPath: string, supervisor: Supervisor, output:
     const control = await startControlServer(controlPath, async (request) => {
       if (request.command === 'health') return { ok: true, command: 'health', healthy: supervisor.healthy };
       if (request.command === 'live') return { ok: true, command: 'live', live: !supervisor.stopping };
-      if (request.command === 'reload') return { ok: true, command: 'reload', outcome: await supervisor.reload() };
+      if (request.command === 'reload') return { ok: true, command: 'reload', outcome: await supervisor.reload(request.services) };
+      if (request.command === 'signal') return { ok: true, command: 'signal', outcome: supervisor.signal(request.signal, request.targets) };
       return { ok: true, command: 'status', status: supervisor.status(), output: output.stats() };
     });
     created.add(() => control.close());

@@ -13,15 +13,17 @@ export const EXIT_OK = 0;
  * EXIT_START_FAILED supervisor mode's first start failed (a oneshot that failed gives its
  * own code instead); EXIT_UNHEALTHY `--health`: not every instance
  * of the live generation is ready, or no init answers; EXIT_RELOAD_FAILED `--reload`: the
- * reload rolled back, or could not run; EXIT_NOT_LIVE `--live`: the init is shutting down;
+ * reload rolled back, or could not run, or named a service that is not declared;
+ * EXIT_NOT_LIVE `--live`: the init is shutting down; EXIT_NOT_DELIVERED `--signal`: a
+ * target named no running instance;
  * EXIT_UNEXPECTED_ERROR an error the init did not expect (a bug): its stack on stderr.
  */
-export const [EXIT_USAGE, EXIT_SETUP_FAILED, EXIT_START_FAILED, EXIT_UNHEALTHY, EXIT_RELOAD_FAILED, EXIT_NOT_LIVE, EXIT_UNEXPECTED_ERROR] = [1, 1, 1, 1, 1, 1, 1] as const;
+export const [EXIT_USAGE, EXIT_SETUP_FAILED, EXIT_START_FAILED, EXIT_UNHEALTHY, EXIT_RELOAD_FAILED, EXIT_NOT_LIVE, EXIT_NOT_DELIVERED, EXIT_UNEXPECTED_ERROR] = [1, 1, 1, 1, 1, 1, 1, 1] as const;
 
 /** 2: a configuration the init refuses to run, one line per error naming the variable. */
 export const EXIT_BAD_CONFIG = 2;
 
-/** 3: `--status` or `--live`: no init answers on the control socket (or, any query, it refused the request). */
+/** 3: `--status`, `--live` or `--signal`: no init answers on the control socket (or, any query, it refused the request). */
 export const EXIT_NO_INIT = 3;
 
 /**

@@ -132,6 +132,20 @@ export class Generation {
     for (const slot of this.held) slot.kill();
   }
 
+  /** A signal on request to the running instances of one service, or of one slot of it (`web.2`): those it reached. */
+  signal(signal: NodeJS.Signals, service: string, index?: number): Array<{ instance: string; generation: number; pid: number }> {
+    const reached = [];
+    for (const slot of this.held) {
+      if (slot.service.name !== service || (index !== undefined && slot.index !== index)) continue;
+      for (const instance of slot.instances) {
+        if (instance.pid === undefined || instance.state.phase === 'exited') continue;
+        instance.forward(signal);
+        reached.push({ instance: slot.name, generation: instance.generation, pid: instance.pid });
+      }
+    }
+    return reached;
+  }
+
   forward(signal: NodeJS.Signals): void {
     for (const slot of this.held) slot.forward(signal);
   }

@@ -3,7 +3,7 @@
 // forwards signals, replaces every process blue-green on a reload, stops everything on
 // request and decides the init's exit code. Generations hold the slots and carry out
 // its decisions.
-import type { ReloadOutcome, StatusSnapshot } from '../control/protocol.ts';
+import type { ReloadOutcome, SignalOutcome, StatusSnapshot } from '../control/protocol.ts';
 import type { ServiceConfig, SupervisorConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { EXIT_CRASH_LOOP, EXIT_START_FAILED } from '../pid1/exit-codes.ts';
@@ -41,6 +41,9 @@ export interface SupervisorOptions {
   readResident?: ReadResident;
 }
 
+/** The services a reload replaces: every one, or those named. */
+type ReloadTargets = 'all' | Set<string>;
+
 /** What the supervisor decides when an instance exited by itself. */
 export type ExitDecision = 'restart' | 'end' | 'crash-loop';
 
@@ -65,7 +68,7 @@ export class Supervisor {
   private firstFailureCode: number | undefined;
   private reloadState: ReloadState = { phase: 'idle' };
   /** At most one more reload waits behind the running one, however many were asked for. */
-  private queuedReload: Deferred<ReloadOutcome> | undefined;
+  private queuedReload: { outcome: Deferred<ReloadOutcome>; services: ReloadTargets } | undefined;
   /** Only when some service has MAX_MEMORY. */
   private readonly memory: MemoryWatch | undefined;
   private readonly events: SupervisorEvents | undefined;
@@ -145,20 +148,52 @@ export class Supervisor {
   }
 
   /** SIGHUP or `--reload`: a new generation beside the live one, committed once all of it is ready. */
-  reload(): Promise<ReloadOutcome> {
+  /**
+   * SIGHUP or `--reload [SERVICE...]`: a new generation beside the live one, committed once all
+   * of it is ready. Named services only, when given: the others move to the new generation as
+   * they are, with their pids. Requests during a reload become one more, for every service
+   * any of them named.
+   */
+  reload(services?: readonly string[]): Promise<ReloadOutcome> {
+    const unknown = (services ?? []).filter((name) => !this.config.services.some((service) => service.name === name));
+    if (unknown.length > 0) {
+      const declared = this.config.services.map((service) => service.name).join(', ');
+      return Promise.resolve({ committed: false, cancelled: true, reason: `no service ${unknown.join(', ')} is declared (services: ${declared})` });
+    }
+    const targets: ReloadTargets = services === undefined || services.length === 0 ? 'all' : new Set(services);
     if (this.stopping) return Promise.resolve({ committed: false, cancelled: true, reason: 'the init is stopping' });
     if (this.live === undefined) {
       this.log.warn('reload requested before generation 1 was running: ignored');
       return Promise.resolve({ committed: false, cancelled: true, reason: 'generation 1 is not running yet' });
     }
-    if (this.reloadState.phase === 'idle') return this.runReload();
+    if (this.reloadState.phase === 'idle') return this.runReload(targets);
     if (this.queuedReload === undefined) {
-      this.queuedReload = deferred<ReloadOutcome>();
+      this.queuedReload = { outcome: deferred<ReloadOutcome>(), services: targets };
       this.log.info({ during: this.reloadState.generation }, `reload requested during the reload to generation ${this.reloadState.generation}: it will run next`);
     } else {
+      const queued = this.queuedReload.services;
+      this.queuedReload.services = queued === 'all' || targets === 'all' ? 'all' : new Set([...queued, ...targets]);
       this.log.info('reload requested while one is running and another is queued: coalesced');
     }
-    return this.queuedReload.promise;
+    return this.queuedReload.outcome.promise;
+  }
+
+  /** `--signal SIGNAL web` or `web.2`: to every running instance of a service, or to one, in every generation. */
+  signal(signal: NodeJS.Signals, targets: readonly string[]): SignalOutcome {
+    const outcome: SignalOutcome = { delivered: [], unknown: [] };
+    for (const target of targets) {
+      const [name = '', index] = target.split('.');
+      const service = this.config.services.find((candidate) => candidate.name === name);
+      if (service === undefined) {
+        outcome.unknown.push({ target, reason: `no service ${name} is declared (services: ${this.config.services.map((s) => s.name).join(', ')})` });
+        continue;
+      }
+      const reached = [...this.generations].flatMap((generation) => generation.signal(signal, name, index === undefined ? undefined : Number(index)));
+      if (reached.length === 0) outcome.unknown.push({ target, reason: index === undefined ? `no instance of ${name} is running` : `no instance ${target} is running (${name} has COUNT=${service.count})` });
+      outcome.delivered.push(...reached);
+    }
+    if (outcome.delivered.length > 0) this.log.info({ signal, instances: outcome.delivered.map((d) => d.instance) }, `${signal} sent to ${outcome.delivered.map((d) => d.instance).join(', ')} on request`);
+    return outcome;
   }
 
   /** Asked to stop (SIGTERM, a crash loop, nothing left to run): what `--live` reports. */
@@ -180,22 +215,24 @@ export class Supervisor {
     };
   }
 
-  private async runReload(): Promise<ReloadOutcome> {
+  private async runReload(targets: ReloadTargets): Promise<ReloadOutcome> {
     let outcome: ReloadOutcome;
     try {
-      outcome = await this.performReload();
+      outcome = await this.performReload(targets);
     } finally {
       this.reloadState = { phase: 'idle' };
     }
     if (!('cancelled' in outcome) && this.live !== undefined) this.events?.reloaded(outcome, this.live.number);
     const queued = this.queuedReload;
     this.queuedReload = undefined;
-    if (queued) void this.reload().then(queued.resolve);
+    if (queued) void this.reload(queued.services === 'all' ? undefined : [...queued.services]).then(queued.outcome.resolve);
     return outcome;
   }
 
-  private async performReload(): Promise<ReloadOutcome> {
+  private async performReload(targets: ReloadTargets): Promise<ReloadOutcome> {
     const old = this.live as Generation;
+    const named = (service: ServiceConfig): boolean => targets === 'all' || targets.has(service.name);
+    const only = targets === 'all' ? '' : ` (${[...targets].join(', ')} only)`;
     const began = this.clock.now();
     const generation = this.startGeneration();
     const number = generation.number;
@@ -204,14 +241,14 @@ export class Supervisor {
     // The live generation keeps serving meanwhile: starting every new process at once would take its CPU.
     const parallel = this.config.globals.reloadParallel;
     const pace = Number.isFinite(parallel) ? `, ${parallel} instance${parallel === 1 ? '' : 's'} at a time` : '';
-    this.log.info({ generation: number, live: old.number, parallel: Number.isFinite(parallel) ? parallel : 'all' }, `reload requested: generation ${number} starting beside generation ${old.number}${pace}`);
+    this.log.info({ generation: number, live: old.number, parallel: Number.isFinite(parallel) ? parallel : 'all' }, `reload requested: generation ${number} starting beside generation ${old.number}${pace}${only}`);
 
-    const replaced = await this.unlessStopped(generation.launch(this.servicesWith('replace'), parallel));
+    const replaced = await this.unlessStopped(generation.launch(this.servicesWith('replace').filter(named), parallel));
     if (!replaced.ok) return this.rollBack(generation, old, replaced, began, []);
 
     // Singletons must never run twice: the old one goes first, then the new one starts.
-    const restartServices = this.servicesWith('restart');
-    const oldSingletons = old.slots.filter((slot) => slot.service.reload === 'restart');
+    const restartServices = this.servicesWith('restart').filter(named);
+    const oldSingletons = old.slots.filter((slot) => slot.service.reload === 'restart' && named(slot.service));
     if (restartServices.length > 0) {
       this.log.info({ generation: number, services: restartServices.map((s) => s.name) }, `stopping ${restartServices.map((s) => s.name).join(', ')} of generation ${old.number} before starting them in generation ${number} (RELOAD=restart)`);
       await old.stopSlots(oldSingletons);
@@ -220,8 +257,10 @@ export class Supervisor {
     }
 
     this.reloadState = { phase: 'committing', generation: number };
-    const signalled = old.slots.filter((slot) => slot.service.reload === 'signal');
-    old.handOver(signalled, generation);
+    // A RELOAD=signal service keeps its instances, told by SIGHUP; one not named keeps them as they are.
+    const signalled = old.slots.filter((slot) => slot.service.reload === 'signal' && named(slot.service));
+    const kept = old.slots.filter((slot) => !named(slot.service));
+    old.handOver([...signalled, ...kept], generation);
     for (const slot of signalled) slot.instance.forward('SIGHUP');
     this.live = generation;
     this.log.info({ generation: number, previous: old.number, ms: this.clock.now() - began }, `generation ${number} is ready: stopping generation ${old.number}`);

@@ -66,8 +66,8 @@ describe('every flag', () => {
     assert.deepEqual(parse(['--check']), { kind: 'check' });
     assert.deepEqual(parse(['--status']), { kind: 'status', json: false });
     assert.deepEqual(parse(['--status', '--json']), { kind: 'status', json: true });
-    assert.deepEqual(parse(['--json', '--reload']), { kind: 'reload', json: true });
-    assert.deepEqual(parse(['--reload']), { kind: 'reload', json: false });
+    assert.deepEqual(parse(['--json', '--reload']), { kind: 'reload', json: true, services: [] });
+    assert.deepEqual(parse(['--reload']), { kind: 'reload', json: false, services: [] });
     assert.deepEqual(parse(['--health']), { kind: 'health' });
     assert.deepEqual(parse(['--live']), { kind: 'live' });
   });
@@ -147,5 +147,35 @@ describe('usage errors, in baton\'s words', () => {
     assert.equal(usageError(['-e', '300', '-x']), 'not a valid exit code for -e: 300 (0 to 255)');
     assert.deepEqual(parse(['-h', '-e', '300']), { kind: 'help' });
     assert.deepEqual(parse(['-h', '--status', '--health']), { kind: 'help' });
+  });
+});
+
+describe('targeted control', () => {
+  test('--reload SERVICE...: the named services, lower-cased, once each', () => {
+    assert.deepEqual(parse(['--reload', 'web', 'JOBS', 'web']), { kind: 'reload', json: false, services: ['web', 'jobs'] });
+    assert.deepEqual(parse(['--reload', '--json', 'job_runner']), { kind: 'reload', json: true, services: ['job_runner'] });
+  });
+
+  test('--reload takes whole services, not instances, and options before the names', () => {
+    assert.equal(usageError(['--reload', 'web.2']), '--reload: web.2: a reload replaces whole services; name the service (web)');
+    assert.equal(usageError(['--reload', 'web', '--json']), '--reload: "--json" is not a service name (options go before the names)');
+  });
+
+  test('--signal SIGNAL SERVICE[.N]...', () => {
+    assert.deepEqual(parse(['--signal', 'SIGUSR2', 'web.2']), { kind: 'signal', signal: 'SIGUSR2', targets: ['web.2'] });
+    assert.deepEqual(parse(['--signal=HUP', 'web', 'jobs.1']), { kind: 'signal', signal: 'SIGHUP', targets: ['web', 'jobs.1'] });
+    assert.deepEqual(parse(['--signal', '10', 'web']), { kind: 'signal', signal: 'SIGUSR1', targets: ['web'] });
+  });
+
+  test('--signal needs a valid signal and at least one target', () => {
+    assert.equal(usageError(['--signal', 'SIGUSR2']), '--signal needs a SERVICE or SERVICE.N after its signal (--signal SIGUSR2 web.2)');
+    assert.equal(usageError(['--signal', 'NOPE', 'web']), 'not a valid signal for --signal: NOPE');
+    assert.equal(usageError(['--signal', 'USR2', 'web.0']), '--signal: "web.0" is not a service name or an instance (web, web.2) (options go before the names)');
+    assert.equal(usageError(['--signal', 'USR2', 'web', '--status']), '--signal: "--status" is not a service name or an instance (web, web.2) (options go before the names)');
+  });
+
+  test('the other queries still take no names', () => {
+    assert.equal(usageError(['--status', 'web']), '--status takes no COMMAND');
+    assert.equal(usageError(['--signal', 'USR2', '--reload', 'web']), '--signal and --reload cannot be combined');
   });
 });

@@ -712,3 +712,57 @@ test('with a shutdown delay, stopping is reported once, at the first SIGTERM, wh
   assert.deepEqual(events, ['running 1', 'stopping']);
 });
 
+
+// Targeted control: --reload SERVICE... and --signal SIGNAL SERVICE[.N].
+
+test('reload of named services: new instances of those, the others handed over as they are', async () => {
+  const { supervisor, of, journal } = await startLive([serviceConfig('web', { count: 2 }), serviceConfig('jobs')]);
+  const jobs = of(1).find((i) => i.name === 'jobs.1');
+  journal.length = 0;
+  const outcome = supervisor.reload(['web']);
+  await settle();
+  assert.deepEqual(of(2).map((i) => i.name), ['web.1', 'web.2'], 'only web starts anew');
+  for (const instance of of(2)) instance.ready();
+  assert.equal((await outcome).committed, true);
+  assert.deepEqual(journal.filter((e) => e.startsWith('stop')).sort(), ['stop web.1@1', 'stop web.2@1'], 'jobs is not stopped');
+  const live = supervisor.status().generations;
+  assert.deepEqual(live.map((g) => [g.number, g.state]), [[2, 'live']]);
+  assert.deepEqual(live[0]?.instances.map((i) => `${i.service}.${i.instance}@${i.generation}:${i.pid}`), [`web.1@2:${of(2)[0]?.pid}`, `web.2@2:${of(2)[1]?.pid}`, `jobs.1@1:${jobs?.pid}`]);
+  assert.equal(supervisor.healthy, true);
+});
+
+test('reload of a service that is not declared: refused, naming it and those that are', async () => {
+  const { supervisor, of } = await startLive([serviceConfig('web')]);
+  const outcome = await supervisor.reload(['web', 'wbe']);
+  assert.deepEqual(outcome, { committed: false, cancelled: true, reason: 'no service wbe is declared (services: web)' });
+  assert.equal(of(2).length, 0);
+});
+
+test('reloads requested during a reload run next as one, for every service any of them named', async () => {
+  const { supervisor, of } = await startLive([serviceConfig('a'), serviceConfig('b'), serviceConfig('c')]);
+  const first = supervisor.reload(['a']);
+  await settle();
+  const second = supervisor.reload(['b']);
+  const third = supervisor.reload(['c']);
+  of(2)[0]?.ready();
+  assert.equal((await first).committed, true);
+  await settle();
+  assert.deepEqual(of(3).map((i) => i.name).sort(), ['b.1', 'c.1']);
+  for (const instance of of(3)) instance.ready();
+  assert.deepEqual([(await second).committed, (await third).committed], [true, true]);
+});
+
+test('signal: to one instance, to every instance of a service, and what named nothing', async () => {
+  const { supervisor, of, journal } = await startLive([serviceConfig('web', { count: 3 }), serviceConfig('jobs')]);
+  journal.length = 0;
+  const one = supervisor.signal('SIGUSR2', ['web.2']);
+  assert.deepEqual(one, { delivered: [{ instance: 'web.2', generation: 1, pid: of(1)[1]?.pid }], unknown: [] });
+  assert.deepEqual(journal, ['SIGUSR2 web.2@1'], 'exactly that instance');
+  journal.length = 0;
+  const all = supervisor.signal('SIGHUP', ['web', 'web.7', 'nope']);
+  assert.deepEqual(journal, ['SIGHUP web.1@1', 'SIGHUP web.2@1', 'SIGHUP web.3@1']);
+  assert.deepEqual(all.unknown, [
+    { target: 'web.7', reason: 'no instance web.7 is running (web has COUNT=3)' },
+    { target: 'nope', reason: 'no service nope is declared (services: web, jobs)' },
+  ]);
+});
