@@ -1,6 +1,7 @@
 // The text `node /init.js --check` prints: what the init would run, with every default
 // spelled out, so that a reader can check the configuration without starting anything.
 import { formatHostPort } from './endpoints.ts';
+import { holdsSingleton, SINGLETON_VARIABLE } from './singleton.ts';
 import { startWaves } from './start-order.ts';
 import type { Listen, Readiness, RunAs, ServiceConfig, SupervisorConfig } from './types.ts';
 import { maskedUrl } from '../readiness/masked-url.ts';
@@ -33,7 +34,9 @@ function serviceLines(service: ServiceConfig): string[] {
     `service ${service.name}`,
     row('type', oneshot ? 'oneshot (done when it exits 0; never restarted; runs again on every reload)' : 'service'),
     row('argv', JSON.stringify(service.argv)),
-    row('count', String(service.count)),
+    row('count', service.countAuto === undefined ? String(service.count) : `${service.count} (auto: ${service.countAuto})`),
+    row('instance var', service.instanceVar === undefined ? 'none' : `${service.instanceVar} (0 to ${service.count - 1})`),
+    row('singleton', holdsSingleton(service, 1) ? `instance 1 gets ${SINGLETON_VARIABLE}=1` : oneshot ? 'none (a oneshot)' : 'none (RELOAD=replace runs two instance 1s during a reload)'),
     ...(oneshot ? [] : [row('readiness', formatReadiness(service.readiness))]),
     row(oneshot ? 'time limit' : 'ready timeout', formatDuration(service.readyTimeoutMs)),
     row('stop', `${service.stopSignal}, timeout ${formatDuration(service.stopTimeoutMs)}`),

@@ -2,6 +2,7 @@
 // setup is refused before anything is spawned, with every problem listed.
 import { cleanEnv, type ReporterOptions } from 'envalid';
 import { availableParallelism } from 'node:os';
+import { autoCount, CpuCountError, type AutoCount } from './cpu-count.ts';
 import { collectErrors, type ConfigError } from './errors.ts';
 import { readLogSettings } from './globals.ts';
 import type { OutputMode } from '../log/output.ts';
@@ -21,7 +22,7 @@ import {
 import { socketPathErrors } from './socket-paths.ts';
 import { loadUserDb, type UserDb } from './users.ts';
 import { startOrderErrors } from './start-order.ts';
-import { absolutePath, command, countOrAll, directory, duration, intInRange, listen, memorySize, nonNegativeInt, oneOf, readiness, runAs, serviceNames, signal, timeout, watchdog, yesNo } from './validators.ts';
+import { absolutePath, command, countOrAll, directory, duration, instanceCount, instanceVar, listen, memorySize, nonNegativeInt, oneOf, readiness, runAs, serviceNames, signal, timeout, watchdog, yesNo } from './validators.ts';
 import { byCodeUnit, sortVariables, type DeclaredService, type ServiceKey } from './variables.ts';
 
 export { formatPlan } from './plan.ts';
@@ -40,22 +41,27 @@ const MAX_COUNT = 256;
 /**
  * The supervisor's configuration from the environment. `files` holds the text of
  * /etc/passwd and /etc/group (for tests); by default the real files are read, and only
- * when a BATON_<NAME>_USER is set. `config` is set only when `errors` is empty.
+ * when a BATON_<NAME>_USER is set. `files.root` is where /proc and /sys are read for
+ * COUNT=auto (a fixture tree in tests), only when a COUNT is auto. `config` is set only
+ * when `errors` is empty.
  */
 export function readSupervisorConfig(
   env: NodeJS.ProcessEnv,
-  files: { passwd?: string; group?: string } = {},
+  files: { passwd?: string; group?: string; root?: string } = {},
 ): { config?: SupervisorConfig; errors: ConfigError[] } {
   const { services: declared, errors } = sortVariables(env);
   const globals = readGlobals(env, errors);
   let db: UserDb | undefined;
   const users = (): UserDb => (db ??= loadUserDb(files));
+  // Once for every service: they all share the container's CPUs.
+  let cpus: AutoCount | undefined;
+  const autoCpus = (): AutoCount => (cpus ??= autoCount(files.root ?? '/', MAX_COUNT));
   const timeouts = globals ?? { readyTimeoutMs: DEFAULT_READY_TIMEOUT_MS, stopTimeoutMs: DEFAULT_STOP_TIMEOUT_MS };
 
   const services: ServiceConfig[] = [];
   const listens: { service: DeclaredService; listen: Listen }[] = [];
   for (const service of declared) {
-    const read = readService(service, timeouts, users, errors);
+    const read = readService(service, timeouts, users, autoCpus, errors);
     if (read.config) services.push(read.config);
     if (read.listen) listens.push({ service, listen: read.listen });
   }
@@ -115,7 +121,7 @@ function readGlobals(env: NodeJS.ProcessEnv, errors: ConfigError[]): GlobalConfi
 function serviceSpec(timeouts: { readyTimeoutMs: number; stopTimeoutMs: number }, users: () => UserDb) {
   return {
     COMMAND: command(),
-    COUNT: intInRange(1, MAX_COUNT)({ default: 1 }),
+    COUNT: instanceCount(MAX_COUNT)({ default: 1 }),
     READY: readiness({ default: { kind: 'none' } }),
     READY_TIMEOUT: timeout({ default: timeouts.readyTimeoutMs }),
     STOP_SIGNAL: signal({ default: 'SIGTERM' }),
@@ -130,6 +136,7 @@ function serviceSpec(timeouts: { readyTimeoutMs: number; stopTimeoutMs: number }
     AFTER: serviceNames({ default: [] }),
     ESSENTIAL: yesNo({ default: false }),
     MAX_MEMORY: memorySize({ default: undefined }),
+    INSTANCE_VAR: instanceVar({ default: undefined }),
   } satisfies Record<ServiceKey, unknown>;
 }
 
@@ -142,6 +149,7 @@ function readService(
   service: DeclaredService,
   timeouts: { readyTimeoutMs: number; stopTimeoutMs: number },
   users: () => UserDb,
+  autoCpus: () => AutoCount,
   errors: ConfigError[],
 ): { config?: ServiceConfig; listen?: Listen } {
   const { errors: found, reporter } = collectErrors();
@@ -160,14 +168,23 @@ function readService(
       errors.push({ variable, message: `${variable}: ${service.name} is a oneshot (BATON_${service.key}_TYPE=oneshot): it is done when it exits 0, runs again on every reload and is never restarted, so ${key} does not apply; remove it` });
     }
   }
+  if (!failed.has('INSTANCE_VAR') && clean.INSTANCE_VAR !== undefined && Object.hasOwn(service.env, clean.INSTANCE_VAR)) {
+    failed.add('INSTANCE_VAR');
+    const variable = variableOf(service, 'INSTANCE_VAR');
+    errors.push({ variable, message: `${variable}: ${clean.INSTANCE_VAR} is also set by BATON_${service.key}_ENV_${clean.INSTANCE_VAR}; one of the two would be lost: keep one` });
+  }
+  const count = failed.has('COUNT') ? undefined : resolveCount(service, clean.COUNT, autoCpus, errors);
+  if (count === undefined) failed.add('COUNT');
   const listen = failed.has('LISTEN') ? undefined : clean.LISTEN;
-  if (failed.size > 0) return listen ? { listen } : {};
+  if (failed.size > 0 || count === undefined) return listen ? { listen } : {};
   const config: ServiceConfig = {
     name: service.name,
     key: service.key,
     type: clean.TYPE,
     argv: clean.COMMAND,
-    count: clean.COUNT,
+    count: count.count,
+    ...(count.auto === undefined ? {} : { countAuto: count.auto }),
+    ...(clean.INSTANCE_VAR === undefined ? {} : { instanceVar: clean.INSTANCE_VAR }),
     readiness: clean.READY,
     readyTimeoutMs: clean.READY_TIMEOUT,
     stopSignal: clean.STOP_SIGNAL,
@@ -184,6 +201,20 @@ function readService(
     ...(clean.MAX_MEMORY === undefined ? {} : { maxMemoryBytes: clean.MAX_MEMORY }),
   };
   return listen ? { config, listen } : { config };
+}
+
+/** COUNT as a number; `auto` resolved from the container's CPUs, or an error naming the file that could not be understood. */
+function resolveCount(service: DeclaredService, count: number | 'auto', autoCpus: () => AutoCount, errors: ConfigError[]): { count: number; auto?: string } | undefined {
+  if (count !== 'auto') return { count };
+  try {
+    const resolved = autoCpus();
+    return { count: resolved.count, auto: resolved.reason };
+  } catch (error) {
+    if (!(error instanceof CpuCountError)) throw error;
+    const variable = variableOf(service, 'COUNT');
+    errors.push({ variable, message: `${variable}: auto cannot tell how many CPUs the container may use: ${error.message}; set a number instead` });
+    return undefined;
+  }
 }
 
 function variableOf(service: DeclaredService, key: string): string {

@@ -36,6 +36,10 @@ export interface ServiceConfig {
   type: ServiceType;
   argv: [string, ...string[]];
   count: number;
+  /** Set when COUNT=auto: how the count was found (the cgroup CPU quota, the affinity mask), for --check. */
+  countAuto?: string;
+  /** INSTANCE_VAR: also exports the instance's 0-based index under this name (NODE_APP_INSTANCE). */
+  instanceVar?: string;
   readiness: Readiness;
   readyTimeoutMs: number;
   stopSignal: NodeJS.Signals;

@@ -157,6 +157,36 @@ export function intInRange(min: number, max: number) {
   );
 }
 
+/** An instance count from 1 to `max`, or `auto`: resolved from the CPUs the container may use once every variable is read. */
+export function instanceCount(max: number) {
+  const accepted = `a whole number from 1 to ${max}, or auto`;
+  return makeExactValidator<number | 'auto'>(
+    nonEmpty(accepted, (input) => {
+      const text = input.trim();
+      if (text === 'auto') return 'auto';
+      if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > max) throw new EnvError(`"${input}" is not ${accepted}`);
+      return Number(text);
+    }),
+  );
+}
+
+/** Variables baton sets in an instance's environment itself: an index under one of these names would be lost or would break a protocol. */
+const BATON_SET_PREFIXES = ['BATON_', 'NOTIFY_', 'LISTEN_', 'WATCHDOG_'];
+const BATON_SET_NAMES = ['HOME', 'USER', 'LOGNAME', 'PORT'];
+
+/** A variable name for the instance's 0-based index (NODE_APP_INSTANCE), not one that baton sets itself. */
+export const instanceVar = makeExactValidator<string>(
+  nonEmpty('a variable name such as NODE_APP_INSTANCE', (input) => {
+    const name = input.trim();
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new EnvError(`"${input}" is not a variable name (use letters, digits and underscores, not starting with a digit, such as NODE_APP_INSTANCE)`);
+    const prefix = BATON_SET_PREFIXES.find((candidate) => name.startsWith(candidate));
+    if (prefix !== undefined || BATON_SET_NAMES.includes(name)) {
+      throw new EnvError(`"${name}" is a variable baton sets itself (${BATON_SET_PREFIXES.map((p) => `${p}*`).join(', ')}, ${BATON_SET_NAMES.join(', ')}); choose another name, such as NODE_APP_INSTANCE`);
+    }
+    return name;
+  }),
+);
+
 /**
  * One of a few words. envalid's own `choices` check runs after parsing and reports
  * `Value "x" not in choices [a,b]`; this says the same in the words of the other messages.

@@ -32,11 +32,12 @@ const SERVICE_KEYS = [
   'AFTER',
   'ESSENTIAL',
   'MAX_MEMORY',
+  'INSTANCE_VAR',
 ] as const;
 export type ServiceKey = (typeof SERVICE_KEYS)[number];
 
 /** Set by baton in its children's environment: a nested init sees them and must not choke. */
-const CHILD_VARIABLES: readonly string[] = ['BATON_SERVICE', 'BATON_INSTANCE', 'BATON_GENERATION'];
+const CHILD_VARIABLES: readonly string[] = ['BATON_SERVICE', 'BATON_INSTANCE', 'BATON_GENERATION', 'BATON_SINGLETON'];
 
 const PREFIX = 'BATON_';
 const NAME = /^[A-Z0-9]+(?:_[A-Z0-9]+)*$/;

@@ -1,6 +1,7 @@
 // One running copy of a service: its process, its readiness channels, its output,
 // driven by the InstanceLifecycle state machine.
 import { execa } from 'execa';
+import { holdsSingleton, SINGLETON_VARIABLE } from '../config/singleton.ts';
 import type { ServiceConfig } from '../config/types.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Output } from '../log/output.ts';
@@ -156,6 +157,9 @@ export class Instance implements Supervised {
       BATON_INSTANCE: String(this.index),
       BATON_GENERATION: String(this.generation),
     };
+    // After the base environment: the user chose the name, and the index must win over an inherited value.
+    if (service.instanceVar !== undefined) env[service.instanceVar] = String(this.index - 1);
+    if (holdsSingleton(service, this.index)) env[SINGLETON_VARIABLE] = '1';
     if (service.user?.home !== undefined) env.HOME = service.user.home;
     if (service.user?.name !== undefined) env.USER = env.LOGNAME = service.user.name;
     // Over HOME and USER too (asked for by name), never over what follows: the config refuses those names.

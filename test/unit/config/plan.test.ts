@@ -3,7 +3,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { formatDuration, formatPlan, formatSize } from '../../../src/config/plan.ts';
+import { join } from 'node:path';
+import { readSupervisorConfig } from '../../../src/config/services.ts';
 import { defaultReloadParallel } from '../../../src/config/types.ts';
+import { FIXTURES } from '../../helpers/init-process.ts';
 import { valid, WEB } from '../../helpers/read-config.ts';
 
 describe('formatPlan', () => {
@@ -14,6 +17,7 @@ describe('formatPlan', () => {
       BATON_CONTROL_SOCKET: '/run/baton.sock',
       BATON_WEB_COMMAND: '["node","web.js","--title","my site"]',
       BATON_WEB_COUNT: '2',
+      BATON_WEB_INSTANCE_VAR: 'NODE_APP_INSTANCE',
       BATON_WEB_READY: 'http://127.0.0.1:8080/health',
       BATON_WEB_STOP_SIGNAL: 'INT',
       BATON_WEB_STOP_TIMEOUT: '500ms',
@@ -52,6 +56,8 @@ describe('formatPlan', () => {
         '  type            service',
         '  argv            ["node","web.js","--title","my site"]',
         '  count           2',
+        '  instance var    NODE_APP_INSTANCE (0 to 1)',
+        '  singleton       instance 1 gets BATON_SINGLETON=1',
         '  readiness       http http://127.0.0.1:8080/health',
         '  ready timeout   45s',
         '  stop            SIGINT, timeout 500ms',
@@ -70,6 +76,8 @@ describe('formatPlan', () => {
         '  type            service',
         '  argv            ["node","worker.js"]',
         '  count           1',
+        '  instance var    none',
+        '  singleton       none (RELOAD=replace runs two instance 1s during a reload)',
         '  readiness       tcp [::1]:9000',
         '  ready timeout   2m',
         '  stop            SIGTERM, timeout 8s',
@@ -102,6 +110,32 @@ describe('formatPlan', () => {
     const plan = formatPlan(valid({ ...WEB, BATON_WEB_ENV_DATABASE_URL: 'postgres://app:s3cret@db/app', BATON_WEB_ENV_EMPTY: '' }));
     assert.match(plan, /^ {2}env {13}the init's, and sets DATABASE_URL, EMPTY$/m);
     assert.doesNotMatch(plan, /s3cret/);
+  });
+
+  test('COUNT=auto says what it resolved to and why; who holds the singleton role', () => {
+    const { config, errors } = readSupervisorConfig(
+      {
+        BATON_WEB_COMMAND: 'node web.js',
+        BATON_WEB_COUNT: 'auto',
+        BATON_CRON_COMMAND: 'node cron.js',
+        BATON_CRON_RELOAD: 'restart',
+        BATON_SIGNALLED_COMMAND: 'node s.js',
+        BATON_SIGNALLED_RELOAD: 'signal',
+        BATON_MIGRATE_COMMAND: 'node migrate.js',
+        BATON_MIGRATE_TYPE: 'oneshot',
+      },
+      { root: join(FIXTURES, 'cgroup-v2-quota') },
+    );
+    assert.deepEqual(errors, []);
+    assert.ok(config);
+    const plan = formatPlan(config);
+    const part = (name: string): string => plan.slice(plan.indexOf(`service ${name}\n`)).split('\n\n')[0] ?? '';
+    assert.match(part('web'), /^ {2}count {11}2 \(auto: cgroup v2 cpu\.max 150000\/100000 \(\/sys\/fs\/cgroup\) = 1\.5 CPUs, rounded up; 4 CPUs in the affinity mask\)$/m);
+    assert.match(part('web'), /^ {2}singleton {7}none \(RELOAD=replace runs two instance 1s during a reload\)$/m);
+    assert.match(part('cron'), /^ {2}count {11}1$/m);
+    assert.match(part('cron'), /^ {2}singleton {7}instance 1 gets BATON_SINGLETON=1$/m);
+    assert.match(part('signalled'), /^ {2}singleton {7}instance 1 gets BATON_SINGLETON=1$/m);
+    assert.match(part('migrate'), /^ {2}singleton {7}none \(a oneshot\)$/m);
   });
 
   test('durations in the largest unit that divides evenly', () => {

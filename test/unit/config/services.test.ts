@@ -167,6 +167,12 @@ describe('a valid configuration', () => {
     assert.deepEqual(service({ BATON_WEB_COMMAND: 'node\tweb.js\n --name "my site"' }).argv, ['node', 'web.js', '--name', '"my', 'site"']);
   });
 
+  test('INSTANCE_VAR: a variable name, kept as written', () => {
+    assert.equal(service({ ...WEB, BATON_WEB_INSTANCE_VAR: 'NODE_APP_INSTANCE' }).instanceVar, 'NODE_APP_INSTANCE');
+    assert.equal(service({ ...WEB, BATON_WEB_INSTANCE_VAR: ' _worker_id2 ' }).instanceVar, '_worker_id2');
+    assert.equal(service(WEB).instanceVar, undefined);
+  });
+
   test('COUNT from 1 to 256', () => {
     assert.equal(service({ ...WEB, BATON_WEB_COUNT: '1' }).count, 1);
     assert.equal(service({ ...WEB, BATON_WEB_COUNT: '256' }).count, 256);
@@ -182,6 +188,7 @@ describe('a valid configuration', () => {
       BATON_SERVICE: 'web',
       BATON_INSTANCE: '0',
       BATON_GENERATION: '3',
+      BATON_SINGLETON: '1',
     });
     assert.equal(config.services.length, 1);
     assert.equal(config.services[0]?.count, 1);
@@ -200,11 +207,23 @@ describe('bad values name their variable and say what is accepted', () => {
     ['BATON_WEB_COMMAND', '["  node", "web.js"]', /the program name " {2}node" starts or ends with whitespace/],
     ['BATON_WEB_COMMAND', '["node\\t"]', /starts or ends with whitespace/],
     ['BATON_WEB_COMMAND', '["node", "web.js"', /not valid JSON.*\["node","web.js"\]/],
-    ['BATON_WEB_COUNT', '0', /"0" is not a whole number from 1 to 256/],
-    ['BATON_WEB_COUNT', '257', /"257" is not a whole number from 1 to 256/],
+    ['BATON_WEB_COUNT', '0', /"0" is not a whole number from 1 to 256, or auto/],
+    ['BATON_WEB_COUNT', '257', /"257" is not a whole number from 1 to 256, or auto/],
     ['BATON_WEB_COUNT', '1.5', /not a whole number/],
     ['BATON_WEB_COUNT', 'two', /not a whole number/],
-    ['BATON_WEB_COUNT', '', /is set but empty \(use a whole number from 1 to 256\)/],
+    ['BATON_WEB_COUNT', 'AUTO', /"AUTO" is not a whole number from 1 to 256, or auto/],
+    ['BATON_WEB_COUNT', '', /is set but empty \(use a whole number from 1 to 256, or auto\)/],
+    ['BATON_WEB_INSTANCE_VAR', '', /is set but empty \(use a variable name such as NODE_APP_INSTANCE\)/],
+    ['BATON_WEB_INSTANCE_VAR', '1ST', /"1ST" is not a variable name/],
+    ['BATON_WEB_INSTANCE_VAR', 'APP-INSTANCE', /"APP-INSTANCE" is not a variable name/],
+    ['BATON_WEB_INSTANCE_VAR', 'A=B', /"A=B" is not a variable name/],
+    ['BATON_WEB_INSTANCE_VAR', 'BATON_INSTANCE', /"BATON_INSTANCE" is a variable baton sets itself \(BATON_\*, NOTIFY_\*, LISTEN_\*, WATCHDOG_\*, HOME, USER, LOGNAME, PORT\); choose another name/],
+    ['BATON_WEB_INSTANCE_VAR', 'BATON_SINGLETON', /a variable baton sets itself/],
+    ['BATON_WEB_INSTANCE_VAR', 'NOTIFY_SOCKET', /a variable baton sets itself/],
+    ['BATON_WEB_INSTANCE_VAR', 'LISTEN_FDS', /a variable baton sets itself/],
+    ['BATON_WEB_INSTANCE_VAR', 'WATCHDOG_USEC', /a variable baton sets itself/],
+    ['BATON_WEB_INSTANCE_VAR', 'HOME', /a variable baton sets itself/],
+    ['BATON_WEB_INSTANCE_VAR', 'PORT', /a variable baton sets itself/],
     ['BATON_WEB_READY', 'yes', /"yes" is not a readiness check; use none, notify, tcp:PORT, tcp:HOST:PORT or an http:\/\/ URL/],
     ['BATON_WEB_READY', 'tcp:', /has no port/],
     ['BATON_WEB_READY', 'tcp:0', /port 0, outside 1\.\.65535/],

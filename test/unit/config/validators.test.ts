@@ -128,3 +128,7 @@ describe('TYPE, AFTER, ESSENTIAL, SHUTDOWN_DELAY', () => {
     oneError({ ...WEB, BATON_SHUTDOWN_DELAY: 'soon' }, 'BATON_SHUTDOWN_DELAY', /"soon" is not a duration/);
   });
 });
+
+test('INSTANCE_VAR and ENV_<VAR> cannot both set one variable', () => {
+  oneError({ ...WEB, BATON_WEB_INSTANCE_VAR: 'NODE_APP_INSTANCE', BATON_WEB_ENV_NODE_APP_INSTANCE: '5' }, 'BATON_WEB_INSTANCE_VAR', /^BATON_WEB_INSTANCE_VAR: NODE_APP_INSTANCE is also set by BATON_WEB_ENV_NODE_APP_INSTANCE; one of the two would be lost: keep one$/);
+});
