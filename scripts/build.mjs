@@ -125,4 +125,6 @@ await build({
   entryPoints: ['src/start.ts'],
   outfile: 'dist/init.js',
   external: ['./baton.js'],
+  // The package's bin (node_modules/.bin/baton-init) runs this file itself.
+  banner: { js: '#!/usr/bin/env node' },
 });
