@@ -2,7 +2,7 @@
 // point dist/init.js (src/start.ts) that loads it from V8's compile cache, and copies
 // the koffi native modules for Linux (glibc and musl, x64 and arm64) beside it.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 
 const TRIPLETS = ['linux_x64', 'linux_arm64', 'musl_x64', 'musl_arm64'];
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -74,11 +74,12 @@ async function bundleAsString(name) {
     minify: true,
     legalComments: 'none',
     write: false,
+    metafile: true,
   });
-  return result.outputFiles[0].text;
+  return { text: result.outputFiles[0].text, inputs: Object.keys(result.metafile.inputs) };
 }
 
-const deferredSources = Object.fromEntries(await Promise.all(DEFERRED.map(async (name) => [name, await bundleAsString(name)])));
+const deferredBundles = Object.fromEntries(await Promise.all(DEFERRED.map(async (name) => [name, await bundleAsString(name)])));
 
 const deferred = {
   name: 'deferred',
@@ -87,7 +88,7 @@ const deferred = {
     b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
       loader: 'js',
       contents: [
-        `const source = ${JSON.stringify(deferredSources[args.path])};`,
+        `const source = ${JSON.stringify(deferredBundles[args.path].text)};`,
         'const wrapper = require("node:vm").runInThisContext(`(function (exports, require, module) {${source}\n})`, { filename: ' + JSON.stringify(`init.js (bundled ${args.path})`) + ' });',
         'wrapper(module.exports, require, module);',
       ].join('\n'),
@@ -108,8 +109,9 @@ const common = {
 };
 
 // The init: everything but the entry point.
-await build({
+const bundled = await build({
   ...common,
+  metafile: true,
   entryPoints: ['src/init.ts'],
   outfile: 'dist/baton.js',
   // The bundle is CommonJS: import.meta.url exists only where the sources run as ES modules
@@ -128,3 +130,24 @@ await build({
   // The package's bin (node_modules/.bin/baton-init) runs this file itself.
   banner: { js: '#!/usr/bin/env node' },
 });
+
+// The packages bundled into baton.js (and koffi, whose binaries ship beside it) keep their
+// copyright and license notices: the minified bundle drops their comments, so the notices go
+// to a file of their own in dist/.
+writeFileSync('dist/THIRD-PARTY-NOTICES.txt', thirdPartyNotices([...Object.keys(bundled.metafile.inputs), ...Object.values(deferredBundles).flatMap((deferredBundle) => deferredBundle.inputs)]));
+
+function thirdPartyNotices(inputs) {
+  const packages = new Set(['koffi']);
+  for (const input of inputs) {
+    const match = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+    if (match) packages.add(match[1]);
+  }
+  const sections = [...packages].sort().map((name) => {
+    const dir = `node_modules/${name}`;
+    const meta = JSON.parse(readFileSync(`${dir}/package.json`, 'utf8'));
+    const file = readdirSync(dir).find((entry) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(entry));
+    const text = file === undefined ? `(no license file; package.json says: ${meta.license})` : readFileSync(`${dir}/${file}`, 'utf8').trim();
+    return `${meta.name} ${meta.version} (${meta.license})\n\n${text}\n`;
+  });
+  return `baton-init bundles the following packages into dist/baton.js (koffi's native modules ship in dist/koffi/).\n\n${sections.join('\n' + '-'.repeat(72) + '\n\n')}`;
+}

@@ -1,7 +1,7 @@
 // The build: one file plus koffi's native modules, runnable from anywhere, on Node 20, 22 and 24.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, ROOT, run } from '../helpers/init-process.ts';
@@ -12,9 +12,10 @@ function listTree(dir: string, prefix = ''): string[] {
   );
 }
 
-test('dist/ holds init.js, baton.js and the Linux koffi binaries, nothing else', () => {
+test('dist/ holds init.js, baton.js, the Linux koffi binaries and the bundled packages\' notices, nothing else', () => {
   // Runs of the init on Node 22+ add their compile cache (test/e2e/compile-cache.test.ts).
   assert.deepEqual(listTree(`${ROOT}dist`).filter((path) => !path.startsWith('init.js.cache/')).sort(), [
+    'THIRD-PARTY-NOTICES.txt',
     'baton.js',
     'init.js',
     'koffi/linux_arm64/koffi.node',
@@ -23,6 +24,17 @@ test('dist/ holds init.js, baton.js and the Linux koffi binaries, nothing else',
     'koffi/musl_x64/koffi.node',
     'package.json',
   ]);
+});
+
+test('THIRD-PARTY-NOTICES.txt holds the license of every package bundled, the deferred ones (execa, pino) and koffi included', () => {
+  const notices = readFileSync(`${ROOT}dist/THIRD-PARTY-NOTICES.txt`, 'utf8');
+  const lock = JSON.parse(readFileSync(`${ROOT}package-lock.json`, 'utf8')) as { packages: Record<string, { version: string }> };
+  for (const name of ['envalid', 'execa', 'pino', 'koffi', 'cross-spawn', 'sonic-boom']) {
+    const version = lock.packages[`node_modules/${name}`]?.version;
+    assert.match(notices, new RegExp(`^${name} ${version} \\((MIT|ISC|Apache-2\\.0|0BSD)\\)$`, 'm'), name);
+  }
+  assert.doesNotMatch(notices, /no license file/);
+  assert.ok((notices.match(/Permission is hereby granted/g) ?? []).length >= 20, 'the MIT texts themselves');
 });
 
 const NODES: Array<[string, string]> = [

@@ -27,10 +27,11 @@ after(() => {
   for (const dir of installs) rmSync(dir, { recursive: true, force: true });
 });
 
-test('the tarball holds dist/ (entry point, bundle, koffi), README.md, LICENSE and package.json, nothing else', () => {
+test('the tarball holds dist/ (entry point, bundle, koffi, the bundled packages\' notices), README.md, LICENSE and package.json, nothing else', () => {
   assert.deepEqual(packed.files, [
     'LICENSE',
     'README.md',
+    'dist/THIRD-PARTY-NOTICES.txt',
     'dist/baton.js',
     'dist/init.js',
     'dist/koffi/linux_arm64/koffi.node',
