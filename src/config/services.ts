@@ -125,6 +125,7 @@ function serviceSpec(timeouts: { readyTimeoutMs: number; stopTimeoutMs: number }
     CWD: directory({ default: undefined }),
     RELOAD: oneOf(RELOAD_MODES)({ default: 'replace' }),
     LISTEN: listen({ default: undefined }),
+    LISTEN_SHIM: yesNo({ default: false }),
     WATCHDOG: watchdog({ default: undefined }),
     TYPE: oneOf(SERVICE_TYPES)({ default: 'service' }),
     AFTER: serviceNames({ default: [] }),
@@ -160,6 +161,12 @@ function readService(
     }
   }
   const listen = failed.has('LISTEN') ? undefined : clean.LISTEN;
+  if (!failed.has('LISTEN_SHIM') && clean.LISTEN_SHIM && !failed.has('LISTEN') && listen?.kind !== 'tcp') {
+    failed.add('LISTEN_SHIM');
+    const variable = variableOf(service, 'LISTEN_SHIM');
+    const why = listen === undefined ? `${variableOf(service, 'LISTEN')} is not set` : `${variableOf(service, 'LISTEN')} is a unix socket, which has no port`;
+    errors.push({ variable, message: `${variable}: the listen shim hands over the socket of a TCP LISTEN to a listen on its PORT, and ${why}; set a TCP LISTEN (PORT or HOST:PORT) or remove it` });
+  }
   if (failed.size > 0) return listen ? { listen } : {};
   const config: ServiceConfig = {
     name: service.name,
@@ -176,6 +183,7 @@ function readService(
     ...(clean.USER === undefined ? {} : { user: clean.USER }),
     ...(clean.CWD === undefined ? {} : { cwd: clean.CWD }),
     ...(listen === undefined ? {} : { listen }),
+    ...(clean.LISTEN_SHIM ? { listenShim: true } : {}),
     ...(clean.WATCHDOG === undefined ? {} : { watchdogMs: clean.WATCHDOG }),
     after: clean.AFTER,
     essential: clean.ESSENTIAL,

@@ -26,6 +26,7 @@ const SERVICE_KEYS = [
   'CWD',
   'RELOAD',
   'LISTEN',
+  'LISTEN_SHIM',
   'WATCHDOG',
   'TYPE',
   'AFTER',
