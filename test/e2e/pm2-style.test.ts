@@ -114,6 +114,17 @@ describe('LISTEN_SHIM', () => {
     assert.equal((await s.init.exited).code, 0);
   });
 
+  test("a cluster app: the primary's listen takes the socket and its workers serve from it (round-robin)", async () => {
+    const port = await freePort();
+    const s = supervise(app(port, { BATON_APP_COMMAND: JSON.stringify([process.execPath, `${FIXTURES}/cluster-app.mjs`]) }));
+    await s.record(/generation 1 is running/);
+    const workers = new Set<string>();
+    for (let i = 0; i < 20 && workers.size < 2; i++) workers.add(await get(port, false));
+    assert.equal(workers.size, 2, `answered by ${[...workers].join(', ')}`);
+    s.init.signal('SIGTERM');
+    assert.equal((await s.init.exited).code, 0);
+  });
+
   test('COUNT=4 and 20 reloads under HTTP load: zero failed requests', { timeout: 600_000 }, async (t) => {
     const port = await freePort();
     const s = supervise(app(port, { BATON_APP_COUNT: '4', BATON_APP_STOP_TIMEOUT: '10s', BATON_APP_READY_TIMEOUT: '60s' }));
