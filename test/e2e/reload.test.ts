@@ -192,7 +192,7 @@ describe('reload', () => {
       [3, 'queued', true],
     ]);
     const table = await s.query('--status');
-    assert.match(table.stdout, /^2 \(starting\)\s+a\.2\s+-\s+queued\s+-\s+-\s+0\s+-$/m);
+    assert.match(table.stdout, /^2 \(starting\)\s+a\.2\s+-\s+queued\s+-\s+-\s+-\s+0\s+-$/m);
     s.init.signal('SIGTERM');
     const exit = await s.init.exited;
     assert.equal(exit.code, 0, exit.stderr);
