@@ -64,6 +64,16 @@ describe('READY=ipc', () => {
     assert.equal((await s.init.exited).code, 0);
   });
 
+  test('the channel stays open after ready, and does not keep an idle app running', async () => {
+    const script = "process.send('ready', () => setTimeout(() => console.log('connected after ready: ' + process.connected), 500))";
+    const s = supervise({ BATON_APP_COMMAND: JSON.stringify([process.execPath, '-e', script]), BATON_APP_READY: 'ipc', BATON_APP_RESTART: 'never' });
+    await s.record(/generation 1 is running/);
+    const exit = await s.init.exited;
+    assert.equal(exit.code, 0, exit.stderr);
+    assert.match(exit.stdout, /connected after ready: true/);
+    assert.ok(s.records().some((r) => r.msg === 'exited by itself (code 0)'));
+  });
+
   test('other messages are ignored (logged once, at debug): they do not make it ready', async () => {
     const port = await freePort();
     const s = supervise(app(port, { IPC_EXTRA: 'never', BATON_APP_READY_TIMEOUT: '3s', BATON_LOG_LEVEL: 'debug' }));
