@@ -1,6 +1,7 @@
 // Bundles src/init.ts and every runtime dependency into dist/baton.js, writes the entry
-// point dist/init.js (src/start.ts) that loads it from V8's compile cache, and copies
-// the koffi native modules for Linux (glibc and musl, x64 and arm64) beside it.
+// point dist/init.js (src/start.ts) that loads it from V8's compile cache, builds the listen
+// shim dist/listen-shim.cjs, and copies the koffi native modules for Linux (glibc and musl,
+// x64 and arm64) beside it.
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, readdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 
@@ -118,6 +119,14 @@ const bundled = await build({
   // (the tests, under tsx), the only place log/logger.ts reads it.
   define: { BATON_VERSION: JSON.stringify(pkg.version), 'import.meta.url': 'undefined' },
   plugins: [koffiSlim, koffiNative, deferred],
+});
+
+// The listen shim (BATON_<NAME>_LISTEN_SHIM), preloaded into instances with NODE_OPTIONS=--require;
+// found beside init.js at run time (src/supervise/listen-shim.ts). .cjs: CommonJS wherever it is copied.
+await build({
+  ...common,
+  entryPoints: ['src/shim/listen-shim.ts'],
+  outfile: 'dist/listen-shim.cjs',
 });
 
 // The entry point, `node init.js`: a few lines that turn on V8's compile cache (Node 22.1+)

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { maskedUrl } from '../readiness/masked-url.ts';
 import type { Listen, Readiness } from './types.ts';
 
-const READY_FORMS = 'use none, notify, tcp:PORT, tcp:HOST:PORT or an http:// URL';
+const READY_FORMS = 'use none, notify, ipc, tcp:PORT, tcp:HOST:PORT or an http:// URL';
 const LISTEN_FORMS = 'use PORT, HOST:PORT or an absolute unix socket path';
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
 
@@ -14,7 +14,7 @@ const DEFAULT_LISTEN_HOST = '0.0.0.0';
 
 export function parseReadiness(input: string): Readiness {
   const text = input.trim();
-  if (text === 'none' || text === 'notify') return { kind: text };
+  if (text === 'none' || text === 'notify' || text === 'ipc') return { kind: text };
   if (text.startsWith('tcp:')) {
     const address = hostPort(text.slice('tcp:'.length), DEFAULT_READY_HOST);
     if (typeof address === 'string') throw new EnvError(`"${input}" ${address}; ${READY_FORMS}`);

@@ -47,6 +47,7 @@ function serviceLines(service: ServiceConfig): string[] {
     row('env', service.env === undefined ? "the init's" : `the init's, and sets ${Object.keys(service.env).sort(byCodeUnit).join(', ')}`),
     ...(oneshot ? [] : [row('reload', service.reload)]),
     row('listen', service.listen ? formatListen(service.listen) : 'none'),
+    ...(service.listenShim && service.listen?.kind === 'tcp' ? [row('listen shim', `yes: PORT=${service.listen.port}, and the first listen on it takes the socket`)] : []),
     ...(oneshot ? [] : [row('watchdog', service.watchdogMs === undefined ? 'none' : `keep-alive within ${formatDuration(service.watchdogMs)} once ready`)]),
     row('after', service.after.length === 0 ? 'none' : service.after.join(', ')),
     row('essential', service.essential ? 'yes: when it ends for good, everything stops and the init exits with its code' : 'no'),
@@ -79,6 +80,8 @@ function formatReadiness(readiness: Readiness): string {
     case 'none':
     case 'notify':
       return readiness.kind;
+    case 'ipc':
+      return "ipc (process.send('ready'))";
     case 'tcp':
       return `tcp ${formatHostPort(readiness.host, readiness.port)}`;
     case 'http':

@@ -131,6 +131,7 @@ function serviceSpec(timeouts: { readyTimeoutMs: number; stopTimeoutMs: number }
     CWD: directory({ default: undefined }),
     RELOAD: oneOf(RELOAD_MODES)({ default: 'replace' }),
     LISTEN: listen({ default: undefined }),
+    LISTEN_SHIM: yesNo({ default: false }),
     WATCHDOG: watchdog({ default: undefined }),
     TYPE: oneOf(SERVICE_TYPES)({ default: 'service' }),
     AFTER: serviceNames({ default: [] }),
@@ -176,6 +177,17 @@ function readService(
   const count = failed.has('COUNT') ? undefined : resolveCount(service, clean.COUNT, autoCpus, errors);
   if (count === undefined) failed.add('COUNT');
   const listen = failed.has('LISTEN') ? undefined : clean.LISTEN;
+  if (!failed.has('LISTEN_SHIM') && clean.LISTEN_SHIM && !failed.has('LISTEN') && listen?.kind !== 'tcp') {
+    failed.add('LISTEN_SHIM');
+    const variable = variableOf(service, 'LISTEN_SHIM');
+    const why = listen === undefined ? `${variableOf(service, 'LISTEN')} is not set` : `${variableOf(service, 'LISTEN')} is a unix socket, which has no port`;
+    errors.push({ variable, message: `${variable}: the listen shim hands over the socket of a TCP LISTEN to a listen on its PORT, and ${why}; set a TCP LISTEN (PORT or HOST:PORT) or remove it` });
+  }
+  if (!failed.has('LISTEN_SHIM') && clean.LISTEN_SHIM && Object.hasOwn(service.env, 'PORT')) {
+    failed.add('LISTEN_SHIM');
+    const variable = variableOf(service, 'LISTEN_SHIM');
+    errors.push({ variable, message: `${variable}: the listen shim sets PORT to the LISTEN port, and BATON_${service.key}_ENV_PORT sets it too; remove BATON_${service.key}_ENV_PORT` });
+  }
   if (failed.size > 0 || count === undefined) return listen ? { listen } : {};
   const config: ServiceConfig = {
     name: service.name,
@@ -195,6 +207,7 @@ function readService(
     ...(clean.CWD === undefined ? {} : { cwd: clean.CWD }),
     ...(Object.keys(service.env).length === 0 ? {} : { env: service.env }),
     ...(listen === undefined ? {} : { listen }),
+    ...(clean.LISTEN_SHIM ? { listenShim: true } : {}),
     ...(clean.WATCHDOG === undefined ? {} : { watchdogMs: clean.WATCHDOG }),
     after: clean.AFTER,
     essential: clean.ESSENTIAL,

@@ -5,6 +5,8 @@ import type { OutputMode } from '../log/output.ts';
 export type Readiness =
   | { kind: 'none' }
   | { kind: 'notify' }
+  /** A Node IPC channel: process.send('ready'), as pm2's wait_ready. */
+  | { kind: 'ipc' }
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'http'; url: string };
 
@@ -51,6 +53,8 @@ export interface ServiceConfig {
   env?: Readonly<Record<string, string>>;
   reload: ReloadMode;
   listen?: Listen;
+  /** LISTEN_SHIM: a listen on PORT takes the LISTEN socket (a preload through NODE_OPTIONS); only with a TCP LISTEN. */
+  listenShim?: true;
   /** Once ready, the instance must send a keep-alive within each of these (WATCHDOG=1); unset: no watchdog. */
   watchdogMs?: number;
   /** The services (by name) that must be ready, or completed for a oneshot, before this one starts. */

@@ -27,6 +27,7 @@ const SERVICE_KEYS = [
   'CWD',
   'RELOAD',
   'LISTEN',
+  'LISTEN_SHIM',
   'WATCHDOG',
   'TYPE',
   'AFTER',
@@ -52,7 +53,7 @@ const RESERVED_WORD = 'ENV';
 /** POSIX's portable names; lower case too, since some are conventionally lower-case (http_proxy). */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Set by baton for each instance (or stripped from the init's environment): a service cannot set them. */
-const BATON_SET: readonly string[] = ['NOTIFY_SOCKET', 'NOTIFY_PIPE', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES', 'WATCHDOG_USEC', 'WATCHDOG_PID'];
+const BATON_SET: readonly string[] = ['NOTIFY_SOCKET', 'NOTIFY_PIPE', 'LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES', 'WATCHDOG_USEC', 'WATCHDOG_PID', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE'];
 
 export interface DeclaredService {
   /** `JOB_RUNNER` */

@@ -26,6 +26,12 @@ export interface ExecStep {
   listenPid?: boolean;
   /** Set WATCHDOG_PID to the child's own pid, as systemd does: sd_watchdog_enabled() checks it. */
   watchdogPid?: boolean;
+  /**
+   * A Node IPC channel for the command (NODE_CHANNEL_FD and its serialization mode), carried
+   * here rather than in the environment: the step is Node too, and Node takes the channel
+   * named there for its own and removes the variables at start-up.
+   */
+  nodeChannel?: { fd: string; serialization?: string };
   /** How many descriptors, from 0, the command inherits (stdio, then any passed sockets or pipes). Default 3. */
   fds?: number;
 }
@@ -45,6 +51,10 @@ export async function runExecStep(encoded: string, argv: string[]): Promise<neve
   }
   if (step.listenPid) env.LISTEN_PID = String(process.pid);
   if (step.watchdogPid) env.WATCHDOG_PID = String(process.pid);
+  if (step.nodeChannel) {
+    env.NODE_CHANNEL_FD = step.nodeChannel.fd;
+    if (step.nodeChannel.serialization !== undefined) env.NODE_CHANNEL_SERIALIZATION_MODE = step.nodeChannel.serialization;
+  }
   const [file = ''] = argv;
   sys.resetSignals();
   sys.keepOnlyFds(step.fds ?? 3);

@@ -30,10 +30,12 @@ const INIT_SCRIPT = process.argv[1] ?? '/init.js';
 export function planSpawn(request: SpawnRequest): SpawnPlan {
   const needsStep = request.step.foreground === true || request.step.listenPid === true || request.step.watchdogPid === true;
   if (!needsStep) return { file: request.file, args: [...request.args], env: request.env, detached: true };
+  const { NODE_CHANNEL_FD: fd, NODE_CHANNEL_SERIALIZATION_MODE: serialization, ...env } = request.env;
+  const step: ExecStep = fd === undefined ? request.step : { ...request.step, nodeChannel: { fd, ...(serialization === undefined ? {} : { serialization }) } };
   return {
     file: process.execPath,
-    args: [INIT_SCRIPT, `${EXEC_STEP_FLAG}${JSON.stringify(request.step)}`, request.file, ...request.args],
-    env: request.env,
+    args: [INIT_SCRIPT, `${EXEC_STEP_FLAG}${JSON.stringify(step)}`, request.file, ...request.args],
+    env: fd === undefined ? request.env : env,
     detached: false,
   };
 }

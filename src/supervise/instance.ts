@@ -7,12 +7,14 @@ import type { Logger } from '../log/logger.ts';
 import type { Output } from '../log/output.ts';
 import { own } from '../pid1/children.ts';
 import { planSpawn } from '../pid1/spawn.ts';
+import { readIpcChannel, type IpcMessage } from '../readiness/ipc-channel.ts';
 import { withinSizeLimit, type NotifyMessage } from '../readiness/messages.ts';
 import { readNotifyPipe } from '../readiness/notify-pipe.ts';
 import type { NotifySocket, NotifySocketOptions } from '../readiness/notify-socket.ts';
 import { waitForHttp, waitForTcp } from '../readiness/probes.ts';
 import type { Clock } from './clock.ts';
 import { describeEnd } from './describe.ts';
+import { addListenShim } from './listen-shim.ts';
 import { RecordBudget } from './record-budget.ts';
 import { InstanceLifecycle, type ExitedState, type InstanceState, type LifecycleListener } from './instance-lifecycle.ts';
 import type { Supervised, SupervisedEvents } from './supervised.ts';
@@ -45,6 +47,7 @@ export class Instance implements Supervised {
   private readonly probe = new AbortController();
   private notifySocket: NotifySocket | undefined;
   private notifyRefusalLogged = false;
+  private ipcOtherLogged = false;
   /** What the notify messages may log; lastStatus is kept up to date whatever it holds back. */
   private readonly notifyRecords: RecordBudget<NotifyMessage>;
 
@@ -151,6 +154,9 @@ export class Instance implements Supervised {
     const notify = service.readiness.kind === 'notify' || service.watchdogMs !== undefined;
     const listenFd = context.listenFd(service);
     const notifyPipeFd = FIRST_PASSED_FD + (listenFd === undefined ? 0 : 1);
+    // READY=ipc: Node's IPC channel comes after every other passed descriptor, so fd 3 stays the LISTEN socket.
+    const ipc = service.readiness.kind === 'ipc';
+    const ipcFd = notifyPipeFd + (notify ? 1 : 0);
     const env: Record<string, string | undefined> = {
       ...context.baseEnv,
       BATON_SERVICE: service.name,
@@ -168,6 +174,11 @@ export class Instance implements Supervised {
       env.LISTEN_FDS = '1';
       env.LISTEN_FDNAMES = service.name;
     }
+    if (ipc) {
+      env.NODE_CHANNEL_FD = String(ipcFd);
+      env.NODE_CHANNEL_SERIALIZATION_MODE = 'json';
+    }
+    if (service.listenShim && service.listen?.kind === 'tcp') addListenShim(env, service.listen.port);
     if (service.watchdogMs !== undefined) env.WATCHDOG_USEC = String(service.watchdogMs * 1000);
     if (notify) {
       env.NOTIFY_PIPE = String(notifyPipeFd);
@@ -195,6 +206,8 @@ export class Instance implements Supervised {
       context.output.stdio(),
       ...(listenFd === undefined ? [] : [listenFd]),
       ...(notify ? ['pipe' as const] : []),
+      // A socket pair, as 'ipc' would be, read by readIpcChannel with its bound rather than by Node's channel.
+      ...(ipc ? ['pipe' as const] : []),
     ] as unknown as readonly ['ignore', 'pipe', 'pipe', ...'pipe'[]];
     // LISTEN_PID and WATCHDOG_PID must be the instance's own pid, known only after fork: the exec step sets them.
     const step = {
@@ -236,6 +249,10 @@ export class Instance implements Supervised {
       const pipe = subprocess.stdio[notifyPipeFd];
       if (pipe && 'on' in pipe) readNotifyPipe(pipe as NodeJS.ReadableStream, (message) => this.onNotify(message));
     }
+    if (ipc) {
+      const channel = subprocess.stdio[ipcFd];
+      if (channel && 'on' in channel) readIpcChannel(channel as NodeJS.ReadableStream, (message) => this.onIpc(message));
+    }
     this.watchReadiness();
     await Promise.all([subprocess, ...written]);
   }
@@ -257,6 +274,17 @@ export class Instance implements Supervised {
     if (message.ready && this.service.readiness.kind === 'notify') this.lifecycle.ready();
     if (message.keepAlive) this.lifecycle.keepAlive();
     if (message.watchdogTrigger) this.lifecycle.watchdogTriggered();
+  }
+
+  private onIpc(message: IpcMessage): void {
+    if (message === 'ready') {
+      this.lifecycle.ready();
+      return;
+    }
+    // Ignored: pm2 apps send their own messages too. Once per instance, so that a flood is not a flood of records.
+    if (this.ipcOtherLogged) return;
+    this.ipcOtherLogged = true;
+    this.log.debug({ pid: this.pid }, "ignored an IPC message other than 'ready' (logged once)");
   }
 
   private logNotify(message: NotifyMessage, suppressed?: number): void {

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, run } from '../helpers/init-process.ts';
+import { FIXTURES, ROOT, run, startProcess } from '../helpers/init-process.ts';
+import { freePort } from '../helpers/net.ts';
+import { cleanBase } from '../helpers/supervisor.ts';
 
 function listTree(dir: string, prefix = ''): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -12,7 +14,7 @@ function listTree(dir: string, prefix = ''): string[] {
   );
 }
 
-test('dist/ holds init.js, baton.js, the Linux koffi binaries and the bundled packages\' notices, nothing else', () => {
+test('dist/ holds init.js, baton.js, the listen shim, the Linux koffi binaries and the bundled packages\' notices, nothing else', () => {
   // Runs of the init on Node 22+ add their compile cache (test/e2e/compile-cache.test.ts).
   assert.deepEqual(listTree(`${ROOT}dist`).filter((path) => !path.startsWith('init.js.cache/')).sort(), [
     'THIRD-PARTY-NOTICES.txt',
@@ -22,6 +24,7 @@ test('dist/ holds init.js, baton.js, the Linux koffi binaries and the bundled pa
     'koffi/linux_x64/koffi.node',
     'koffi/musl_arm64/koffi.node',
     'koffi/musl_x64/koffi.node',
+    'listen-shim.cjs',
     'package.json',
   ]);
 });
@@ -53,6 +56,33 @@ for (const [name, node] of NODES) {
       // As PID 1, reaping loads koffi; -s loads it at start as well.
       const reaping = await run('unshare', ['--fork', '--pid', '--mount-proc', node, join(dir, 'init.js'), '-s', '--', `${FIXTURES}/zombie-factory.sh`, '50', '7']);
       assert.equal(reaping.code, 7, reaping.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+for (const [name, node] of NODES) {
+  test(`dist/ copied alone: the listen shim is found beside init.js, and a pm2-style app serves through it with READY=ipc on ${name}`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-dist-'));
+    try {
+      cpSync(`${ROOT}dist`, dir, { recursive: true });
+      const port = await freePort();
+      const init = startProcess(node, [join(dir, 'init.js')], {
+        ...cleanBase(),
+        BATON_CONTROL_SOCKET: join(dir, 'control.sock'),
+        BATON_APP_COMMAND: JSON.stringify([node, `${FIXTURES}/pm2-style-app.mjs`]),
+        BATON_APP_READY: 'ipc',
+        BATON_APP_LISTEN: `127.0.0.1:${port}`,
+        BATON_APP_LISTEN_SHIM: 'true',
+        NODE_OPTIONS: '--no-deprecation',
+      });
+      await init.waitFor(/generation 1 is running/, 'stderr');
+      await init.waitFor(/sent ready/);
+      const response = await fetch(`http://127.0.0.1:${port}/`);
+      assert.match(await response.text(), /hello from generation 1/);
+      init.signal('SIGTERM');
+      assert.equal((await init.exited).code, 0, init.stderr);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -96,12 +96,19 @@ describe('formatPlan', () => {
     );
   });
 
+  test('READY=ipc and the listen shim', () => {
+    const plan = formatPlan(valid({ ...WEB, BATON_WEB_READY: 'ipc', BATON_WEB_LISTEN: '8080', BATON_WEB_LISTEN_SHIM: 'true' }));
+    assert.match(plan, /^ {2}readiness {7}ipc \(process\.send\('ready'\)\)$/m);
+    assert.match(plan, /^ {2}listen shim {5}yes: PORT=8080, and the first listen on it takes the socket$/m);
+  });
+
   test('defaults are spelled out', () => {
     const plan = formatPlan(valid(WEB));
     assert.match(plan, /^ {2}control socket {2}\/run\/baton\/control\.sock \(a private temp folder when \/run is not writable\)$/m);
     assert.match(plan, /^ {2}readiness {7}none$/m);
     assert.match(plan, /^ {2}user {12}the init's$/m);
     assert.match(plan, /^ {2}listen {10}none$/m);
+    assert.doesNotMatch(plan, /listen shim/);
     const parallel = defaultReloadParallel(availableParallelism());
     assert.match(plan, new RegExp(`^ {2}reload starts {3}${parallel} new instances? at a time$`, 'm'));
   });

@@ -224,7 +224,7 @@ describe('bad values name their variable and say what is accepted', () => {
     ['BATON_WEB_INSTANCE_VAR', 'WATCHDOG_USEC', /a variable baton sets itself/],
     ['BATON_WEB_INSTANCE_VAR', 'HOME', /a variable baton sets itself/],
     ['BATON_WEB_INSTANCE_VAR', 'PORT', /a variable baton sets itself/],
-    ['BATON_WEB_READY', 'yes', /"yes" is not a readiness check; use none, notify, tcp:PORT, tcp:HOST:PORT or an http:\/\/ URL/],
+    ['BATON_WEB_READY', 'yes', /"yes" is not a readiness check; use none, notify, ipc, tcp:PORT, tcp:HOST:PORT or an http:\/\/ URL/],
     ['BATON_WEB_READY', 'tcp:', /has no port/],
     ['BATON_WEB_READY', 'tcp:0', /port 0, outside 1\.\.65535/],
     ['BATON_WEB_READY', 'tcp:db:99999', /port 99999, outside 1\.\.65535/],

@@ -132,3 +132,8 @@ describe('TYPE, AFTER, ESSENTIAL, SHUTDOWN_DELAY', () => {
 test('INSTANCE_VAR and ENV_<VAR> cannot both set one variable', () => {
   oneError({ ...WEB, BATON_WEB_INSTANCE_VAR: 'NODE_APP_INSTANCE', BATON_WEB_ENV_NODE_APP_INSTANCE: '5' }, 'BATON_WEB_INSTANCE_VAR', /^BATON_WEB_INSTANCE_VAR: NODE_APP_INSTANCE is also set by BATON_WEB_ENV_NODE_APP_INSTANCE; one of the two would be lost: keep one$/);
 });
+
+test('LISTEN_SHIM and ENV_PORT cannot both set PORT; NODE_CHANNEL_FD is baton\'s', () => {
+  oneError({ ...WEB, BATON_WEB_LISTEN: '8080', BATON_WEB_LISTEN_SHIM: 'true', BATON_WEB_ENV_PORT: '3000' }, 'BATON_WEB_LISTEN_SHIM', /sets PORT to the LISTEN port, and BATON_WEB_ENV_PORT sets it too/);
+  oneError({ ...WEB, BATON_WEB_ENV_NODE_CHANNEL_FD: '3' }, 'BATON_WEB_ENV_NODE_CHANNEL_FD', /NODE_CHANNEL_FD/);
+});

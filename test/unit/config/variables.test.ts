@@ -8,7 +8,7 @@ describe('unknown variables', () => {
     const message = oneError({ ...WEB, BATON_WEB_CONUT: '2' }, 'BATON_WEB_CONUT', /^BATON_WEB_CONUT: not a known variable of service web/);
     assert.equal(
       message,
-      'BATON_WEB_CONUT: not a known variable of service web (known: COMMAND, COUNT, READY, READY_TIMEOUT, STOP_SIGNAL, STOP_TIMEOUT, RESTART, USER, CWD, RELOAD, LISTEN, WATCHDOG, TYPE, AFTER, ESSENTIAL, MAX_MEMORY, INSTANCE_VAR, ENV_<VAR>); did you mean BATON_WEB_COUNT?',
+      'BATON_WEB_CONUT: not a known variable of service web (known: COMMAND, COUNT, READY, READY_TIMEOUT, STOP_SIGNAL, STOP_TIMEOUT, RESTART, USER, CWD, RELOAD, LISTEN, LISTEN_SHIM, WATCHDOG, TYPE, AFTER, ESSENTIAL, MAX_MEMORY, INSTANCE_VAR, ENV_<VAR>); did you mean BATON_WEB_COUNT?',
     );
   });
 
