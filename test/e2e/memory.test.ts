@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, ROOT, runInit } from '../helpers/init-process.ts';
+import { FIXTURES, ROOT, runInit, WAIT_MS } from '../helpers/init-process.ts';
 import { freePort } from '../helpers/net.ts';
 import { cleanBase, supervise } from '../helpers/supervisor.ts';
 import type { StatusSnapshot } from '../../src/control/protocol.ts';
@@ -108,9 +108,15 @@ describe('MAX_MEMORY', () => {
     assert.ok(oldPids.every((pid) => servedBy.has(String(pid))), 'the old instances served before they were replaced');
     assert.ok(replaced().every((r) => servedBy.has(String(r.pid))), 'and their replacements after');
 
-    const status = await s.query('--status', '--json');
-    assert.equal(status.code, 0, status.stderr);
-    const snapshot = JSON.parse(status.stdout) as StatusSnapshot;
+    // A replacement's RSS is known from the first sample after it started: once a second.
+    let snapshot: StatusSnapshot;
+    for (const deadline = Date.now() + WAIT_MS; ; ) {
+      const status = await s.query('--status', '--json');
+      assert.equal(status.code, 0, status.stderr);
+      snapshot = JSON.parse(status.stdout) as StatusSnapshot;
+      if (snapshot.generations.flatMap((g) => g.instances).every((i) => i.rss !== null)) break;
+      assert.ok(Date.now() < deadline, `no RSS sampled for every instance within ${WAIT_MS} ms: ${status.stdout}`);
+    }
     assert.deepEqual(snapshot.services.web?.exits, { crashed: 0, exited: 0, 'start-failed': 0, watchdog: 0, stopped: 0, memory: 2 });
     assert.equal(snapshot.services.web?.restarts, 2);
     const instances = snapshot.generations.flatMap((g) => g.instances);
