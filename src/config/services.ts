@@ -195,23 +195,25 @@ function readService(
     type: clean.TYPE,
     argv: clean.COMMAND,
     count: count.count,
-    ...(count.auto === undefined ? {} : { countAuto: count.auto }),
-    ...(clean.INSTANCE_VAR === undefined ? {} : { instanceVar: clean.INSTANCE_VAR }),
     readiness: clean.READY,
     readyTimeoutMs: clean.READY_TIMEOUT,
     stopSignal: clean.STOP_SIGNAL,
     stopTimeoutMs: clean.STOP_TIMEOUT,
     restart: clean.RESTART,
     reload: clean.RELOAD,
-    ...(clean.USER === undefined ? {} : { user: clean.USER }),
-    ...(clean.CWD === undefined ? {} : { cwd: clean.CWD }),
-    ...(Object.keys(service.env).length === 0 ? {} : { env: service.env }),
-    ...(listen === undefined ? {} : { listen }),
-    ...(clean.LISTEN_SHIM ? { listenShim: true } : {}),
-    ...(clean.WATCHDOG === undefined ? {} : { watchdogMs: clean.WATCHDOG }),
     after: clean.AFTER,
     essential: clean.ESSENTIAL,
-    ...(clean.MAX_MEMORY === undefined ? {} : { maxMemoryBytes: clean.MAX_MEMORY }),
+    ...definedOnly({
+      countAuto: count.auto,
+      instanceVar: clean.INSTANCE_VAR,
+      user: clean.USER,
+      cwd: clean.CWD,
+      env: Object.keys(service.env).length === 0 ? undefined : service.env,
+      listen,
+      listenShim: clean.LISTEN_SHIM ? (true as const) : undefined,
+      watchdogMs: clean.WATCHDOG,
+      maxMemoryBytes: clean.MAX_MEMORY,
+    }),
   };
   return listen ? { config, listen } : { config };
 }
@@ -257,4 +259,9 @@ function listenConflicts(listens: { service: DeclaredService; listen: Listen }[]
     });
   }
   return errors;
+}
+
+/** The fields whose value is set: an optional field of the configuration is absent, never undefined. */
+function definedOnly<T extends Record<string, unknown>>(fields: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

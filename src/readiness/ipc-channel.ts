@@ -5,7 +5,7 @@
 // init reads that end as plain bytes, not through Node's own channel, whose parser holds
 // a message until its end arrives however long it grows; here a line longer than
 // MAX_LINE is skipped, so memory stays bounded whatever the child sends.
-import { StringDecoder } from 'node:string_decoder';
+import { BoundedLines } from './bounded-lines.ts';
 
 /** `process.send('ready')` is `"ready"` and a newline; no message the init reads comes near this. */
 export const MAX_LINE = 4 * 1024;
@@ -14,32 +14,10 @@ export const MAX_LINE = 4 * 1024;
 export type IpcMessage = 'ready' | 'other';
 
 export class IpcChannelParser {
-  private readonly decoder = new StringDecoder('utf8');
-  private partial = '';
-  /** The current line grew past MAX_LINE; the rest of it is skipped. */
-  private skipping = false;
+  private readonly lines = new BoundedLines(MAX_LINE);
 
   push(chunk: Buffer | string): IpcMessage[] {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    const messages: IpcMessage[] = [];
-    let start = 0;
-    for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
-      const line = this.partial + text.slice(start, newline);
-      start = newline + 1;
-      this.partial = '';
-      if (this.skipping) {
-        this.skipping = false;
-        messages.push('other');
-      } else messages.push(line.length > MAX_LINE ? 'other' : parseLine(line));
-    }
-    if (!this.skipping) {
-      this.partial += text.slice(start);
-      if (this.partial.length > MAX_LINE) {
-        this.partial = '';
-        this.skipping = true;
-      }
-    }
-    return messages;
+    return this.lines.push(chunk).map((line) => ('line' in line ? parseLine(line.line) : 'other'));
   }
 }
 

@@ -1,7 +1,7 @@
 // The NOTIFY_PIPE channel: an instance writes lines to a pipe whose fd it was given.
 // Three conventions share it, one per line: async-container's JSON objects, systemd's
 // KEY=VALUE text, and s6's readiness notification, which is a bare newline.
-import { StringDecoder } from 'node:string_decoder';
+import { BoundedLines, type BoundedLine } from './bounded-lines.ts';
 import { parseSystemdText, type NotifyMessage } from './messages.ts';
 
 /**
@@ -15,42 +15,20 @@ const EXCERPT = 200;
 const BOOLEAN_KEYS = ['ready', 'stopping', 'reloading'] as const;
 
 export class NotifyPipeParser {
-  // A chunk may end inside a multi-byte character as well as inside a line.
-  private readonly decoder = new StringDecoder('utf8');
-  private partial = '';
-  /** The current line grew past MAX_LINE and was reported; the rest of it is skipped. */
-  private skipping = false;
+  private readonly lines = new BoundedLines(MAX_LINE);
 
   push(chunk: Buffer | string): NotifyMessage[] {
-    const text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
-    const messages: NotifyMessage[] = [];
-    let start = 0;
-    for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
-      const line = this.partial + text.slice(start, newline);
-      start = newline + 1;
-      this.partial = '';
-      if (this.skipping) this.skipping = false;
-      else messages.push(line.length > MAX_LINE ? tooLong(line) : parseLine(line));
-    }
-    if (!this.skipping) {
-      this.partial += text.slice(start);
-      if (this.partial.length > MAX_LINE) {
-        messages.push(tooLong(this.partial));
-        this.partial = '';
-        this.skipping = true;
-      }
-    }
-    return messages;
+    return this.lines.push(chunk).map(toMessage);
   }
 
   /** At the end of the stream: a last line without its newline still counts. */
   end(): NotifyMessage[] {
-    const rest = this.partial + this.decoder.end();
-    const skipped = this.skipping;
-    this.partial = '';
-    this.skipping = false;
-    return rest.length > 0 && !skipped ? [parseLine(rest)] : [];
+    return this.lines.end().map(toMessage);
   }
+}
+
+function toMessage(line: BoundedLine): NotifyMessage {
+  return 'line' in line ? parseLine(line.line) : tooLong(line.tooLong);
 }
 
 /**
