@@ -1,12 +1,12 @@
 // Oneshots, start order, essential services and the shutdown delay, with real processes.
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, Agent } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ROOT, runInit } from '../helpers/init-process.ts';
-import { freePort } from '../helpers/net.ts';
+import { freePort, get } from '../helpers/net.ts';
 import { cleanBase, service, supervise } from '../helpers/supervisor.ts';
 
 const DIR = mkdtempSync(join(tmpdir(), 'baton-lifecycle-'));
@@ -111,22 +111,6 @@ describe('ESSENTIAL', () => {
   });
 });
 
-function get(port: number, agent: Agent | false): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent, timeout: 5000 }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      // A keep-alive connection the server closed as idle as this request went out: nothing
-      // was processed, and HTTP clients retry such a request on a new connection.
-      if (req.reusedSocket && error.code === 'ECONNRESET') get(port, false).then(resolve, reject);
-      else reject(error);
-    });
-    req.end();
-  });
-}
 
 describe('BATON_SHUTDOWN_DELAY', () => {
   test('SHUTDOWN_DELAY=3s: --health is 1 at once, a LISTEN service answers every request for the delay, then everything stops', async () => {

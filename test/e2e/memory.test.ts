@@ -4,11 +4,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest, Agent } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, ROOT, runInit, WAIT_MS } from '../helpers/init-process.ts';
-import { freePort } from '../helpers/net.ts';
+import { freePort, get } from '../helpers/net.ts';
 import { cleanBase, supervise } from '../helpers/supervisor.ts';
 import type { StatusSnapshot } from '../../src/control/protocol.ts';
 
@@ -16,23 +16,6 @@ const MIB = 2 ** 20;
 /** The web example holds about 45 MiB resident when idle, some more under load: the limit leaves it room, and its growth passes it in a few seconds. */
 const LIMIT_MIB = 128;
 
-function get(port: number, agent: Agent | false): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      // A keep-alive connection the server closed as idle at the moment this request was sent:
-      // nothing was processed, and HTTP clients retry such a request on a new connection.
-      if (req.reusedSocket && error.code === 'ECONNRESET') get(port, false).then(resolve, reject);
-      else reject(error);
-    });
-    req.end();
-  });
-}
 
 describe('MAX_MEMORY', () => {
   test('--check prints the limit; one under 1M or ambiguous exits 2 naming the variable', async () => {

@@ -3,9 +3,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, Agent } from 'node:http';
+import { Agent } from 'node:http';
 import { FIXTURES } from '../helpers/init-process.ts';
-import { freePort } from '../helpers/net.ts';
+import { freePort, get } from '../helpers/net.ts';
 import { supervise } from '../helpers/supervisor.ts';
 
 const APP = JSON.stringify([process.execPath, `${FIXTURES}/pm2-style-app.mjs`]);
@@ -18,22 +18,6 @@ const app = (port: number, extra: Record<string, string> = {}): Record<string, s
   ...extra,
 });
 
-function get(port: number, agent: Agent | false): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      // A keep-alive connection the server closed as idle as this request was sent: HTTP clients retry it.
-      if (req.reusedSocket && error.code === 'ECONNRESET') get(port, false).then(resolve, reject);
-      else reject(error);
-    });
-    req.end();
-  });
-}
 
 /** The peak resident memory of a process, in KiB. */
 function peakRssKiB(pid: number): number {

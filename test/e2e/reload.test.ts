@@ -2,12 +2,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, Agent } from 'node:http';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/init-process.ts';
 import { createServer } from 'node:net';
-import { freePort } from '../helpers/net.ts';
+import { freePort, get } from '../helpers/net.ts';
 import { service, supervise, type Supervised } from '../helpers/supervisor.ts';
 import type { StatusSnapshot } from '../../src/control/protocol.ts';
 
@@ -27,23 +27,6 @@ function livePids(snapshot: Status): (number | null)[] {
   return snapshot.generations.filter((g) => g.state === 'live').flatMap((g) => g.instances.map((i) => i.pid)).sort();
 }
 
-function get(port: number, agent: Agent | false): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/', agent, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (error: NodeJS.ErrnoException) => {
-      // A keep-alive connection the server closed as idle at the moment this request was sent:
-      // nothing was processed, and HTTP clients retry such a request on a new connection.
-      if (req.reusedSocket && error.code === 'ECONNRESET') get(port, false).then(resolve, reject);
-      else reject(error);
-    });
-    req.end();
-  });
-}
 
 const web = (port: number, extra: Record<string, string> = {}): Record<string, string> => ({
   BATON_WEB_COMMAND: JSON.stringify([process.execPath, `${ROOT}examples/web.mjs`]),
