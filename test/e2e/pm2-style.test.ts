@@ -3,9 +3,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:http';
 import { FIXTURES } from '../helpers/init-process.ts';
-import { freePort, get } from '../helpers/net.ts';
+import { freePort, get, startLoad } from '../helpers/net.ts';
 import { supervise } from '../helpers/supervisor.ts';
 
 const APP = JSON.stringify([process.execPath, `${FIXTURES}/pm2-style-app.mjs`]);
@@ -123,33 +122,14 @@ describe('LISTEN_SHIM', () => {
     const port = await freePort();
     const s = supervise(app(port, { BATON_APP_COUNT: '4', BATON_APP_STOP_TIMEOUT: '10s', BATON_APP_READY_TIMEOUT: '60s' }));
     await s.record(/generation 1 is running/);
-    const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
-    let done = false;
-    let ok = 0;
-    const failures: string[] = [];
-    const generations = new Set<string>();
-    const client = async (agent: Agent | false): Promise<void> => {
-      // Bounded: stops when the reloads are over, and never runs past 40,000 requests per client.
-      for (let i = 0; !done && i < 40_000; i++) {
-        try {
-          const body = await get(port, agent);
-          generations.add(body.match(/generation (\d+)/)?.[1] ?? '?');
-          ok++;
-        } catch (error) {
-          failures.push((error as Error).message);
-        }
-      }
-    };
-    const clients = [client(keepAlive), client(keepAlive), client(keepAlive), client(false)];
+    const load = startLoad(port, 40_000);
     const reloadMs: number[] = [];
     for (let i = 0; i < 20; i++) {
       const reload = await s.query('--reload', '--json');
       assert.equal(reload.code, 0, reload.stderr);
       reloadMs.push((JSON.parse(reload.stdout) as { ms: number }).ms);
     }
-    done = true;
-    await Promise.all(clients);
-    keepAlive.destroy();
+    const { ok, failures, generations } = await load.stop();
     const sorted = [...reloadMs].sort((a, b) => a - b);
     t.diagnostic(`requests ${ok + failures.length}, failed ${failures.length}, generations served ${generations.size}, reload ms min ${sorted[0]} median ${sorted[10]} max ${sorted[19]}`);
     assert.deepEqual(failures, []);

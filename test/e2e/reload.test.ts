@@ -2,12 +2,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/init-process.ts';
 import { createServer } from 'node:net';
-import { freePort, get } from '../helpers/net.ts';
+import { freePort, get, startLoad } from '../helpers/net.ts';
 import { service, supervise, type Supervised } from '../helpers/supervisor.ts';
 import type { StatusSnapshot } from '../../src/control/protocol.ts';
 
@@ -271,31 +270,12 @@ describe('reload', () => {
     const port = await freePort();
     const s = supervise(web(port, { BATON_WEB_STOP_TIMEOUT: '10s' }));
     await s.record(/generation 1 is running/);
-    const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
-    let done = false;
-    let ok = 0;
-    const failures: string[] = [];
-    const generations = new Set<string>();
-    const client = async (agent: Agent | false): Promise<void> => {
-      // Bounded: stops when the reloads are over, and never runs past 2000 requests per client.
-      for (let i = 0; !done && i < 2000; i++) {
-        try {
-          const body = await get(port, agent);
-          generations.add(body.match(/generation (\d+)/)?.[1] ?? '?');
-          ok++;
-        } catch (error) {
-          failures.push((error as Error).message);
-        }
-      }
-    };
-    const clients = [client(keepAlive), client(keepAlive), client(keepAlive), client(false)];
+    const load = startLoad(port, 2000);
     for (let i = 0; i < 10; i++) {
       const reload = await s.query('--reload');
       assert.equal(reload.code, 0, reload.stderr);
     }
-    done = true;
-    await Promise.all(clients);
-    keepAlive.destroy();
+    const { ok, failures, generations } = await load.stop();
     assert.deepEqual(failures, []);
     assert.ok(ok > 100, `${ok} requests`);
     assert.ok(generations.size >= 3, `served by generations ${[...generations].join(',')}`);

@@ -1,5 +1,5 @@
 // Network helpers for the tests, 127.0.0.1 only: a free port, and a GET that retries as HTTP clients do.
-import { request as httpRequest, type Agent } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 
 export async function freePort(): Promise<number> {
@@ -30,4 +30,43 @@ export function get(port: number, agent: Agent | false): Promise<string> {
     });
     req.end();
   });
+}
+
+/** What a load saw: answered requests, failures by message, and the generations that answered (`generation N` in the body). */
+export interface LoadResult {
+  ok: number;
+  failures: string[];
+  generations: Set<string>;
+}
+
+/**
+ * HTTP load on 127.0.0.1:`port` while a test acts: four clients one request at a time
+ * each, three on kept-alive connections and one on a new connection per request. Bounded:
+ * it runs until stop(), and never past `maxPerClient` requests per client.
+ */
+export function startLoad(port: number, maxPerClient: number): { stop(): Promise<LoadResult>; readonly result: LoadResult } {
+  const keepAlive = new Agent({ keepAlive: true, maxSockets: 8 });
+  const result: LoadResult = { ok: 0, failures: [], generations: new Set() };
+  let done = false;
+  const client = async (agent: Agent | false): Promise<void> => {
+    for (let i = 0; !done && i < maxPerClient; i++) {
+      try {
+        const body = await get(port, agent);
+        result.generations.add(body.match(/generation (\d+)/)?.[1] ?? '?');
+        result.ok++;
+      } catch (error) {
+        result.failures.push((error as Error).message);
+      }
+    }
+  };
+  const clients = [client(keepAlive), client(keepAlive), client(keepAlive), client(false)];
+  return {
+    result,
+    async stop() {
+      done = true;
+      await Promise.all(clients);
+      keepAlive.destroy();
+      return result;
+    },
+  };
 }
