@@ -1,31 +1,18 @@
 // COUNT=auto under a real cgroup CPU quota: `docker run --cpus` writes cpu.max (cgroup v2) or
 // cpu.cfs_quota_us (v1) for the container, and the image's `node /init.js --check` must read it.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LABEL, buildImages, docker, requireDocker, uniqueName, type Images } from './helpers.ts';
+import { LABEL, docker, imagesForFile, uniqueName } from './helpers.ts';
 
 const NAME = uniqueName('count-auto');
-let images: Images;
-let containers = 0;
-
-before(async () => {
-  await requireDocker();
-  images = await buildImages(NAME);
-});
-
-after(async () => {
-  const { stdout } = await docker(['ps', '--all', '--quiet', '--filter', `label=${LABEL}=${NAME}`], { check: false });
-  const leftover = stdout.split('\n').filter(Boolean);
-  if (leftover.length) await docker(['rm', '--force', ...leftover], { check: false });
-  await images?.remove();
-});
+const file = imagesForFile(NAME);
 
 /** `--check` in a container limited to `cpus`: its exit code and output. */
 async function checkWithCpus(cpus: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const name = `${NAME}-${++containers}`;
+  const name = file.containerName();
   try {
     return await docker(
-      ['run', '--name', name, '--label', `${LABEL}=${NAME}`, '--cpus', cpus, '--env', 'BATON_WEB_COMMAND=node examples/web.mjs', '--env', 'BATON_WEB_COUNT=auto', images.app, '--check'],
+      ['run', '--name', name, '--label', `${LABEL}=${NAME}`, '--cpus', cpus, '--env', 'BATON_WEB_COMMAND=node examples/web.mjs', '--env', 'BATON_WEB_COUNT=auto', file.images.app, '--check'],
       { check: false, timeoutMs: 60_000 },
     );
   } finally {

@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const COMPOSE_FILE = join(ROOT, 'compose.yaml');
@@ -280,4 +281,30 @@ export async function processes(container: string): Promise<Array<{ pid: number;
       const [, pid, ppid, stat, args] = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line) ?? [];
       return { pid: Number(pid), ppid: Number(ppid), stat: stat ?? '', args: args ?? '' };
     });
+}
+
+/**
+ * A test file's images, built before its tests and removed after them with every container
+ * it labelled with `name` (`--label baton-test=<name>`), and a fresh container name for each run.
+ */
+export function imagesForFile(name: string): { readonly images: Images; containerName(): string } {
+  let images: Images | undefined;
+  let containers = 0;
+  before(async () => {
+    await requireDocker();
+    images = await buildImages(name);
+  });
+  after(async () => {
+    const { stdout } = await docker(['ps', '--all', '--quiet', '--filter', `label=${LABEL}=${name}`], { check: false });
+    const leftover = stdout.split('\n').filter(Boolean);
+    if (leftover.length) await docker(['rm', '--force', ...leftover], { check: false });
+    await images?.remove();
+  });
+  return {
+    get images(): Images {
+      if (images === undefined) throw new Error('the images are built before the tests run');
+      return images;
+    },
+    containerName: () => `${name}-${++containers}`,
+  };
 }

@@ -1,31 +1,18 @@
 // The image's entrypoint is `node /init.js`: single-command mode with `docker run IMAGE -- CMD`,
 // and a bad BATON_* variable in supervisor mode, as a user of the image sees them.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LABEL, buildImages, docker, processes, requireDocker, uniqueName, waitForState, type Images } from './helpers.ts';
+import { LABEL, docker, imagesForFile, processes, uniqueName, waitForState } from './helpers.ts';
 
 const NAME = uniqueName('single-command');
-let images: Images;
-let containers = 0;
-
-before(async () => {
-  await requireDocker();
-  images = await buildImages(NAME);
-});
-
-after(async () => {
-  const { stdout } = await docker(['ps', '--all', '--quiet', '--filter', `label=${LABEL}=${NAME}`], { check: false });
-  const leftover = stdout.split('\n').filter(Boolean);
-  if (leftover.length) await docker(['rm', '--force', ...leftover], { check: false });
-  await images?.remove();
-});
+const file = imagesForFile(NAME);
 
 /** `docker run` to the container's end: its exit code and its output (`docker logs`). */
 async function runContainer(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const name = `${NAME}-${++containers}`;
+  const name = file.containerName();
   const envArgs = Object.entries(env).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
   try {
-    const run = await docker(['run', '--name', name, '--label', `${LABEL}=${NAME}`, ...envArgs, images.app, ...args], { check: false, timeoutMs: 60_000 });
+    const run = await docker(['run', '--name', name, '--label', `${LABEL}=${NAME}`, ...envArgs, file.images.app, ...args], { check: false, timeoutMs: 60_000 });
     const logs = await docker(['logs', name]);
     return { code: run.code, stdout: logs.stdout, stderr: logs.stderr };
   } finally {
@@ -74,9 +61,9 @@ describe('single-command mode in a container', () => {
   });
 
   test('docker stop reaches the child: SIGTERM is forwarded, the child dies of it (143), not of the SIGKILL after the timeout', async () => {
-    const name = `${NAME}-${++containers}`;
+    const name = file.containerName();
     try {
-      await docker(['run', '--detach', '--name', name, '--label', `${LABEL}=${NAME}`, images.app, '--', 'sleep', '300']);
+      await docker(['run', '--detach', '--name', name, '--label', `${LABEL}=${NAME}`, file.images.app, '--', 'sleep', '300']);
       // A signal that reaches PID 1 before Node has installed its handlers is dropped by the kernel.
       await waitForChild(name, 'sleep 300');
       await docker(['stop', '--time', '20', name], { timeoutMs: 40_000 });
@@ -88,9 +75,9 @@ describe('single-command mode in a container', () => {
   });
 
   test('orphans made inside the container are reaped: they come to PID 1 and leave no zombie', async () => {
-    const name = `${NAME}-${++containers}`;
+    const name = file.containerName();
     try {
-      await docker(['run', '--detach', '--name', name, '--label', `${LABEL}=${NAME}`, images.app, '--', 'sleep', '300']);
+      await docker(['run', '--detach', '--name', name, '--label', `${LABEL}=${NAME}`, file.images.app, '--', 'sleep', '300']);
       await waitForChild(name, 'sleep 300');
       // Orphans: a shell starts 50 sleeps in the background and exits at once, leaving them
       // to the init. Forks can be slow on a busy machine, so ps is polled (with a deadline)
