@@ -190,40 +190,95 @@ async function reaping(): Promise<void> {
   details['4'] = { forkMs, orphans: count };
 }
 
+/** The Node floor of scenario 5 (the `bare node` column): a Node process that only forwards. */
+const NODE_FORWARDER = (command: string[]): string[] => [process.execPath, `${ROOT}bench/fixtures/node-forwarder.mjs`, '--', ...command];
+
+/** Whether `pid` sleeps (S in /proc/PID/stat), waiting for something; false once it is gone. */
+function asleep(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] === 'S';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every init and the Node floor run side by side, each with its own signal-echo.py, and the
+ * signals go to them in turn (the first init of each round rotates): a machine whose load
+ * changes during the scenario weighs on all of them alike, where one init after the other
+ * put the change into the ratios. Each signal is sent only once the init and its child
+ * both sleep: sent right after the previous echo, it found the child still between its
+ * write and its next sigwaitinfo, or the init still finishing its loop turn, and timed
+ * how the scheduler had interleaved the previous round instead of the forwarding.
+ */
 async function signalLatency(): Promise<void> {
   const SIGNALS = 300;
   const med: Record<string, Cell> = {};
   const p99: Record<string, Cell> = {};
-  for (const init of INITS) {
-    if (!init.argv) {
-      med[init.name] = p99[init.name] = 'missing';
-      continue;
-    }
-    const child = start([...AS_PID1, ...init.argv(['python3', `${ROOT}bench/fixtures/signal-echo.py`])], QUIET);
-    const latencies: number[] = [];
-    try {
+  const subjects = [...INITS, { name: 'bare node', argv: NODE_FORWARDER }];
+  interface Running {
+    name: string;
+    pid1: number;
+    echo: number;
+    next: (what: string) => Promise<string>;
+    latencies: number[];
+  }
+  const running: Running[] = [];
+  const started: ReturnType<typeof start>[] = [];
+  try {
+    for (const subject of subjects) {
+      if (!subject.argv) {
+        med[subject.name] = p99[subject.name] = 'missing';
+        continue;
+      }
+      const child = start([...AS_PID1, ...subject.argv(['python3', `${ROOT}bench/fixtures/signal-echo.py`])], QUIET);
+      started.push(child);
       const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
       // Each line is awaited for 5 s at most: a lost signal ends the run instead of hanging it.
       const next = async (what: string): Promise<string> => {
-        const { value, done } = await withTimeout(lines.next(), 5_000, `${what} from ${init.name}`);
-        if (done === true) throw new Error(`signal-echo.py under ${init.name} ended while the bench waited for ${what}`);
+        const { value, done } = await withTimeout(lines.next(), 5_000, `${what} from ${subject.name}`);
+        if (done === true) throw new Error(`signal-echo.py under ${subject.name} ended while the bench waited for ${what}`);
         return String(value);
       };
       await next('ready');
       const pid1 = await firstChild(child.pid ?? -1);
-      for (let i = 0; i < SIGNALS; i++) {
-        const sent = process.hrtime.bigint();
-        process.kill(pid1, 'SIGUSR1');
-        latencies.push(Number(BigInt(await next(`the echo of SIGUSR1 number ${i + 1}`)) - sent) / 1e6);
-      }
-    } finally {
-      await stop(child);
+      running.push({ name: subject.name, pid1, echo: await firstChild(pid1), next, latencies: [] });
     }
-    med[init.name] = [median(latencies)];
-    p99[init.name] = [percentile(latencies, 99)];
+    for (let i = 0; i < SIGNALS; i++) {
+      for (let k = 0; k < running.length; k++) {
+        const subject = running[(i + k) % running.length]!;
+        await untilAsleep(subject.pid1, subject.echo, `${subject.name} and its signal-echo.py asleep before SIGUSR1 number ${i + 1}`);
+        const sent = process.hrtime.bigint();
+        process.kill(subject.pid1, 'SIGUSR1');
+        subject.latencies.push(Number(BigInt(await subject.next(`the echo of SIGUSR1 number ${i + 1}`)) - sent) / 1e6);
+      }
+    }
+  } finally {
+    for (const child of started) await stop(child);
   }
-  rows.push({ scenario: `5. signal forwarding, median of ${SIGNALS}`, unit: 'ms', values: med });
-  rows.push({ scenario: `5. signal forwarding, p99 of ${SIGNALS}`, unit: 'ms', values: p99 });
+  for (const { name, latencies } of running) {
+    med[name] = [median(latencies)];
+    p99[name] = [percentile(latencies, 99)];
+  }
+  const floor = (cell: Cell | undefined): number[] | undefined => (Array.isArray(cell) ? cell : undefined);
+  const { ['bare node']: nodeMedian, ...medians } = med;
+  const { ['bare node']: nodeP99, ...p99s } = p99;
+  rows.push({ scenario: `5. signal forwarding, median of ${SIGNALS}`, unit: 'ms', values: medians, floor: floor(nodeMedian) });
+  rows.push({ scenario: `5. signal forwarding, p99 of ${SIGNALS}`, unit: 'ms', values: p99s, floor: floor(nodeP99) });
+  notes.push(
+    '5: every init and a bare Node forwarder (bench/fixtures/node-forwarder.mjs, the node column: process.on and process.kill, nothing else, its child in a session of its own, as under baton) run side by side and take the signals in turn, ' +
+      'each sent once the init and its child both sleep; from the bench\'s kill() to the child\'s sigwaitinfo() returning, both read on CLOCK_MONOTONIC.',
+  );
+}
+
+/** Waits, without sleeping a fixed time, until both processes sleep; the scheduler gets a turn between looks. */
+async function untilAsleep(pid1: number, echo: number, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(asleep(pid1) && asleep(echo))) {
+    if (Date.now() > deadline) throw new Error(`timed out after 5000 ms waiting for ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 /** 6-8 run 2 services x 4 (stop) or 4 instances (reloads), under baton's supervisor mode and pm2. */

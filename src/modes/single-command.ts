@@ -138,14 +138,19 @@ function spawnCommand([file, ...args]: [string, ...string[]], interactive: boole
 /** Every signal the init can catch goes to the command (or its group, -g), those held during start-up first. */
 function forwardSignals(command: RunningCommand, flags: InitFlags, log: LazyLogger): () => void {
   const { pid } = command;
+  const target = pid === undefined ? undefined : flags.killProcessGroup ? -pid : pid;
+  const to = `${flags.killProcessGroup ? 'process group' : 'child'} ${pid ?? ''}`;
   const forward = (signal: NodeJS.Signals): void => {
-    if (pid === undefined || command.over) return;
-    log.debug({ signal }, `forwarding ${signal} to ${flags.killProcessGroup ? 'process group' : 'child'} ${pid}`);
+    if (target === undefined || command.over) return;
+    // The signal goes before its record: at debug level that record is a synchronous write
+    // to stderr, which took longer than the forwarding itself and could stall on a full pipe.
+    let gone = false;
     try {
-      process.kill(flags.killProcessGroup ? -pid : pid, signal);
+      process.kill(target, signal);
     } catch {
-      // the child is gone already (ESRCH): its exit is on its way
+      gone = true; // ESRCH: the child is gone already, and its exit is on its way
     }
+    log.debug({ signal }, gone ? `could not forward ${signal} to ${to}: gone already` : `forwarded ${signal} to ${to}`);
   };
   const stop = onForwardableSignals(forward);
   for (const signal of releaseSignals()) forward(signal);
