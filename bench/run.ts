@@ -287,6 +287,9 @@ async function stopRun(kind: 'baton' | 'pm2'): Promise<{ stopMs: number; beyondM
   }
 }
 
+/** Runs of 6 for each init: its runs differ by a few ms against a 5x gap between the inits, and a pm2-runtime start costs seconds. */
+const STOP_RUNS = Math.min(RUNS, 3);
+
 async function gracefulStop(): Promise<void> {
   const stopMs: Record<string, Cell> = {};
   const beyondMs: Record<string, Cell> = {};
@@ -295,14 +298,14 @@ async function gracefulStop(): Promise<void> {
       stopMs.pm2 = beyondMs.pm2 = 'missing';
       continue;
     }
-    const results = await runsOf(RUNS, () => stopRun(kind));
+    const results = await runsOf(STOP_RUNS, () => stopRun(kind));
     stopMs[kind] = results.map((result) => result.stopMs);
     beyondMs[kind] = results.map((result) => result.beyondMs);
   }
   rows.push({ scenario: '6. graceful stop, 2 services x 4: SIGTERM to init exited', unit: 'ms', values: stopMs });
   rows.push({ scenario: "6. graceful stop minus the slowest child's own exit", unit: 'ms', values: beyondMs });
   notes.push(
-    `6: baton in supervisor mode (BATON_A/B_COMMAND, COUNT=${INSTANCES}, READY=notify) against pm2-runtime with an ecosystem of 2 apps x ${INSTANCES} (fork mode, its default SIGINT stop signal), each as PID 1; ` +
+    `6: medians of ${STOP_RUNS} runs; baton in supervisor mode (BATON_A/B_COMMAND, COUNT=${INSTANCES}, READY=notify) against pm2-runtime with an ecosystem of 2 apps x ${INSTANCES} (fork mode, its default SIGINT stop signal), each as PID 1; ` +
       'the children (bench/fixtures/service.mjs) exit at once on SIGTERM or SIGINT and write process.hrtime.bigint() (CLOCK_MONOTONIC) just before; ' +
       "the init's exit is when the bench sees unshare exit. tini, dumb-init and catatonit run one command only: n/a.",
   );
@@ -315,6 +318,8 @@ const RELOADS = 20;
  * says how many ran.
  */
 const RELOAD_RUN_LIMIT_MS = 20_000;
+/** 7's steady run with no reload: some 80,000 responses here, enough for a p99. */
+const STEADY_S = 10;
 
 interface ReloadRun {
   reloads: LoadSummary;
@@ -336,8 +341,8 @@ interface ReloadPhases {
 type Responses = Array<[at: number, ms: number]>;
 
 /**
- * A 2 s warm-up, then load while RELOADS reloads run back to back, then a steady run of the
- * same length; or, given `steady`, that window of the same init under the same load instead.
+ * A 2 s warm-up, then load while RELOADS reloads run back to back, then STEADY_S of steady
+ * load; or, given `steady`, that window of the same init under the same load instead.
  */
 async function underLoad(port: number, reload: () => Promise<{ ok: boolean; ms: number; detail: string }>, responses?: Responses, steady?: LoadSummary): Promise<ReloadRun> {
   await load(port, 2);
@@ -355,7 +360,7 @@ async function underLoad(port: number, reload: () => Promise<{ ok: boolean; ms: 
     },
     responses,
   );
-  return { reloads, steady: steady ?? (await load(port, reloads.seconds)), reloadMs, failedReloads };
+  return { reloads, steady: steady ?? (await load(port, STEADY_S)), reloadMs, failedReloads };
 }
 
 /**
@@ -517,11 +522,11 @@ async function reloadUnderLoad(): Promise<void> {
   };
   const batonSteady =
     baton.sharedSteadyS === undefined
-      ? 'baton: a steady run as long as its reloads, on the same init'
+      ? `baton: ${STEADY_S} s right after its reloads, on the same init`
       : `baton: its steady run is scenario 9's ${baton.sharedSteadyS} s with no reload on the same init (9 runs just before 7 and hands its init on: the same app under the same load, measured once for both), its reloads then from generation 3`;
   notes.push(
     `7: once per init, not ${RUNS} times (${RELOADS} reloads back to back, each waiting for its outcome, for at most ${RELOAD_RUN_LIMIT_MS / 1000} s), to keep the bench within 6 minutes: single runs, not medians. ` +
-      `Steady run, no reload: pm2, as long as its reloads, right after them; ${batonSteady}. ` +
+      `Steady run, no reload: pm2, ${STEADY_S} s right after its reloads; ${batonSteady}. ` +
       `examples/web.mjs x ${INSTANCES}; autocannon in the bench process, ${CONNECTIONS} keep-alive connections to 127.0.0.1, one request at a time each; latencies in whole ms; a 2 s warm-up first. ` +
       "autocannon is made to honour `Connection: close` and to count as lost a request left unanswered on a connection that closed without an error (bench/load.ts): " +
       'stock autocannon 9 sends the next request on a connection the server said it would close, loses it silently and then times every later response of that connection from an earlier request. ' +
@@ -535,7 +540,7 @@ async function reloadUnderLoad(): Promise<void> {
 }
 
 async function reloadCost(): Promise<void> {
-  const SAMPLES = 10;
+  const SAMPLES = 5; // within a few ms of one another: 5 give a stable median
   const DELAY_MS = 200;
   const dir = tempDir();
   const socket = join(dir, 'control.sock');
@@ -873,7 +878,9 @@ async function outputThroughput(): Promise<void> {
 }
 
 const SAMPLING_INSTANCES = Number(process.env.BENCH_SAMPLING_INSTANCES ?? 64);
-const SAMPLING_WINDOW_S = Number(process.env.BENCH_SAMPLING_S ?? 20);
+const SAMPLING_WINDOW_S = Number(process.env.BENCH_SAMPLING_S ?? 30);
+/** The scenarios 12 ran beside (see the run order below), for its note. */
+const samplingBeside: string[] = [];
 
 /**
  * What MAX_MEMORY's sampling costs the init: two inits side by side, each as PID 1 of its
@@ -909,6 +916,7 @@ async function memorySampling(): Promise<void> {
     notes.push(
       `12: two baton inits side by side, each PID 1 of its own namespace with one service of ${SAMPLING_INSTANCES} \`sleep\` instances, one with MAX_MEMORY=1G (sampled every second), one without; ` +
         `utime + stime of each PID 1 over the same ${SAMPLING_WINDOW_S} s, from ${(3 * IDLE_SETTLE_MS) / 1000} s after generation 1 was running, in ticks of 10 ms (${((10 / (SAMPLING_WINDOW_S * 1000)) * 100).toFixed(3)}% a tick). ` +
+        (samplingBeside.length > 0 ? `It ran beside ${samplingBeside.join(' and ')}, which only idle and read /proc too. ` : '') +
         'BENCH_SAMPLING_INSTANCES and BENCH_SAMPLING_S set the instances and the window. Run it alone: `npm run bench -- memorySampling`.',
     );
     details['12'] = { instances: SAMPLING_INSTANCES, windowS: SAMPLING_WINDOW_S, withLimit, without };
@@ -950,13 +958,39 @@ if (names.includes('oneReload') && names.includes('reloadUnderLoad')) {
 const elapsedS: Record<string, number> = {};
 const loadBefore = loadavg()[0] ?? NaN;
 const began = Date.now();
+const progress = (name: string, index: number, how = ''): void => {
+  process.stderr.write(`bench: ${name} (${index + 1} of ${chosen.length}, ${((Date.now() - began) / 1000).toFixed(0)} s in${how})...\n`);
+};
+const timed = async (name: string, scenario: () => Promise<void>): Promise<void> => {
+  const scenarioBegan = Date.now();
+  await scenario();
+  elapsedS[name] = (Date.now() - scenarioBegan) / 1000;
+  process.stderr.write(`bench: ${name} took ${elapsedS[name].toFixed(1)} s\n`);
+};
+// 12 idles through its window beside 1 and 2, which only idle and read /proc too: each
+// reads the CPU time or RSS of its own processes, which the others' do not change, and
+// 12's window costs no wall time of its own.
+const besideIdle = ['idleMemory', 'idleCpu'].filter((name) => chosen.some(([chosenName]) => chosenName === name));
+const sampling = chosen.findIndex(([name]) => name === 'memorySampling');
+let background: Promise<{ error: unknown } | undefined> | undefined;
 try {
   for (const [index, [name, scenario]] of chosen.entries()) {
-    const scenarioBegan = Date.now();
-    process.stderr.write(`bench: ${name} (${index + 1} of ${chosen.length}, ${((Date.now() - began) / 1000).toFixed(0)} s in)...\n`);
-    await scenario();
-    elapsedS[name] = (Date.now() - scenarioBegan) / 1000;
-    process.stderr.write(`bench: ${name} took ${elapsedS[name].toFixed(1)} s\n`);
+    if (index === sampling && background) continue;
+    if (sampling !== -1 && !background && besideIdle[0] === name) {
+      samplingBeside.push(...besideIdle);
+      progress('memorySampling', sampling, `, beside ${besideIdle.join(' and ')}`);
+      // Awaited at the end of the last idle scenario; an error is kept until then.
+      background = timed('memorySampling', memorySampling).then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
+    }
+    progress(name, index);
+    await timed(name, scenario);
+    if (background && name === besideIdle.at(-1)) {
+      const failed = await background;
+      if (failed) throw failed.error;
+    }
   }
 } finally {
   // A scenario that failed may have left a namespace running: none outlives the bench.
