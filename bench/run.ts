@@ -134,9 +134,9 @@ const NODE_LINES = [process.execPath, `${ROOT}.cache/node-22/bin/node`, `${ROOT}
 
 /**
  * The forks of scenario 4 (every run of every init) should take about this long, whatever a
- * fork costs here (the bursts take about half of it: a fork in a burst does not wait for its
- * child, as the fork-rate count does). 30 s holds about 6,800 orphans where a fork costs 0.22 ms, above
- * the 2,000 the reaping target names, and 150 where it costs 10 ms.
+ * fork costs here (the bursts take a third to two thirds of it: a fork in a burst does not
+ * wait for its child, as the fork-rate count does). 30 s holds about 6,800 orphans where a
+ * fork costs 0.22 ms, above the 2,000 the reaping target names, and 150 where it costs 10 ms.
  */
 const REAPING_BUDGET_MS = 30_000;
 const MAX_ORPHANS = 10_000;
