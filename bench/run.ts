@@ -150,13 +150,18 @@ function orphanFactory(): string {
   return factory;
 }
 
+/** Milliseconds one fork costs here, from 200 forks one after another. */
+function forkCost(factory: string): number {
+  return (JSON.parse(execFileSync(factory, ['--fork-rate', '200'], { encoding: 'utf8' })) as { fork_ms: number }).fork_ms;
+}
+
 /**
  * How many orphans a burst holds on this machine: as many as fit REAPING_BUDGET_MS for
  * every run of every init at the fork rate measured now (a fork can cost 10 ms on a busy
  * machine), at most MAX_ORPHANS, rounded down to two significant digits.
  */
 function orphanCount(factory: string): { count: number; forkMs: number } {
-  const { fork_ms: forkMs } = JSON.parse(execFileSync(factory, ['--fork-rate', '200'], { encoding: 'utf8' })) as { fork_ms: number };
+  const forkMs = forkCost(factory);
   const installed = INITS.filter((init) => init.argv).length;
   const fit = REAPING_BUDGET_MS / (forkMs * RUNS * installed);
   const magnitude = 10 ** Math.max(0, Math.floor(Math.log10(fit)) - 1);
@@ -957,6 +962,7 @@ if (names.includes('oneReload') && names.includes('reloadUnderLoad')) {
 /** Wall seconds of each scenario that ran: printed in the notes, kept in results.json. */
 const elapsedS: Record<string, number> = {};
 const loadBefore = loadavg()[0] ?? NaN;
+const machineForkMs = forkCost(orphanFactory());
 const began = Date.now();
 const progress = (name: string, index: number, how = ''): void => {
   process.stderr.write(`bench: ${name} (${index + 1} of ${chosen.length}, ${((Date.now() - began) / 1000).toFixed(0)} s in${how})...\n`);
@@ -998,7 +1004,7 @@ try {
 }
 const totalS = (Date.now() - began) / 1000;
 const loadLine = `load average ${loadBefore.toFixed(1)} when it began, ${(loadavg()[0] ?? NaN).toFixed(1)} when it ended`;
-const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.versions.node}, ${RUNS} runs each unless said otherwise, ${loadLine}, ${totalS.toFixed(0)} s in all`;
+const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.versions.node}, a fork costing ${format(machineForkMs)} ms before the scenarios (bench/fixtures/orphans.c --fork-rate), ${RUNS} runs each unless said otherwise, ${loadLine}, ${totalS.toFixed(0)} s in all`;
 /** Rows and notes by scenario number (9 may have run before 7), in their order within one. */
 const scenarioNumber = (text: string): number => Number(/^(\d+)[.:]/.exec(text)?.[1] ?? Infinity);
 rows.sort((a, b) => scenarioNumber(a.scenario) - scenarioNumber(b.scenario));
