@@ -428,7 +428,7 @@ async function closeBatonWeb(web: BatonWeb, logName: string): Promise<void> {
  */
 const webHandOver: { wanted: boolean; web?: BatonWeb } = { wanted: false };
 
-async function batonUnderLoad(): Promise<ReloadRun & { sharedSteadyS?: number }> {
+async function batonUnderLoad(): Promise<ReloadRun & { firstGeneration: number; sharedSteadyS?: number }> {
   const shared = webHandOver.web;
   webHandOver.web = undefined;
   const web = shared ?? (await startBatonWeb());
@@ -452,7 +452,7 @@ async function batonUnderLoad(): Promise<ReloadRun & { sharedSteadyS?: number }>
     details['7. baton, responses in each phase of the reloads'] = Object.fromEntries(Object.entries(phases).map(([phase, ms]) => [phase, ms.length]));
     details['7. baton, request to commit of each reload (ms, its log)'] = records.filter((record) => ofTheseReloads(record) && record.msg?.startsWith('reload committed') === true).map((record) => record.ms);
     details['7. baton, spawn to ready of each new instance under load (ms, its log)'] = records.filter((record) => ofTheseReloads(record) && record.msg === 'ready').map((record) => record.ms);
-    return web.steady ? { ...run, sharedSteadyS: web.steady.seconds } : run;
+    return { ...run, firstGeneration, ...(web.steady ? { sharedSteadyS: web.steady.seconds } : {}) };
   } finally {
     await closeBatonWeb(web, '7-reload-under-load-baton');
   }
@@ -510,7 +510,7 @@ async function reloadUnderLoad(): Promise<void> {
   rows.push({ scenario: '7. steady load: p99 latency', unit: 'ms', values: values((run) => run.steady.p99) });
   rows.push({ scenario: '7. p99 during reloads / steady p99', unit: 'x', values: values((run) => run.reloads.p99 / run.steady.p99) });
   const phase = (name: keyof ReloadPhases): Record<string, Cell> => (runs.baton !== 'missing' && runs.baton?.phases ? { baton: [runs.baton.phases[name]] } : {});
-  rows.push({ scenario: '7. baton, p99 while warm generation 1 serves and generation 2 starts beside it', unit: 'ms', values: phase('warmStart') });
+  rows.push({ scenario: '7. baton, p99 while the warm generation serves and the first new one starts beside it', unit: 'ms', values: phase('warmStart') });
   rows.push({ scenario: `7. baton, p99 in the ${SWITCH_MS} ms after each switch-over`, unit: 'ms', values: phase('switchOver') });
   rows.push({ scenario: '7. baton, p99 of the rest: a generation under a second old serves while the next starts', unit: 'ms', values: phase('rest') });
   const describe = (name: string, run: ReloadRun | 'missing'): string => {
@@ -528,7 +528,7 @@ async function reloadUnderLoad(): Promise<void> {
   const batonSteady =
     baton.sharedSteadyS === undefined
       ? `baton: ${STEADY_S} s right after its reloads, on the same init`
-      : `baton: its steady run is scenario 9's ${baton.sharedSteadyS} s with no reload on the same init (9 runs just before 7 and hands its init on: the same app under the same load, measured once for both), its reloads then from generation 3`;
+      : `baton: its steady run is scenario 9's ${baton.sharedSteadyS} s with no reload on the same init (9 runs just before 7 and hands its init on: the same app under the same load, measured once for both), its reloads then from generation ${baton.firstGeneration}`;
   notes.push(
     `7: once per init, not ${RUNS} times (${RELOADS} reloads back to back, each waiting for its outcome, for at most ${RELOAD_RUN_LIMIT_MS / 1000} s), to keep the bench within 6 minutes: single runs, not medians. ` +
       `Steady run, no reload: pm2, ${STEADY_S} s right after its reloads; ${batonSteady}. ` +
@@ -673,7 +673,8 @@ async function oneReload(): Promise<void> {
     `9: baton only, one run: examples/web.mjs x ${INSTANCES} on BATON_WEB_LISTEN, READY=notify; autocannon with ${CONNECTIONS} keep-alive connections, a 2 s warm-up, ` +
       `then ${WINDOW_S} s with no reload, then ${WINDOW_S} s with one \`--reload\` at ${RELOAD_AT_S} s (${reloadDetail}), same init. ` +
       `Percentiles of every response's latency (autocannon's per-response time); "after the switch-over": from the init's \`generation 2 is ready: stopping\` record, and in the run without a reload from the same offset (${RELOAD_AT_S} s). ` +
-      `${reloaded.responses} and ${quiet.responses} responses. BENCH_WINDOW_S sets the window.`,
+      `${reloaded.responses} and ${quiet.responses} responses. BENCH_WINDOW_S sets the window.` +
+      (handedOn ? " The init then went on to 7's reloads, and the window with no reload is 7's steady run for baton." : ''),
   );
   details['9'] = { reloaded, quiet };
 }
