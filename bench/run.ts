@@ -3,13 +3,13 @@
 // writes the raw numbers to bench/results.json.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
-import { defaultReloadParallel } from '../src/config/types.ts';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { defaultReloadParallel, DEFAULT_STOP_TIMEOUT_MS } from '../src/config/types.ts';
 import { join } from 'node:path';
 import { AS_PID1, INITS, PEERS, PM2, PM2_INSTALLED, ROOT, type Init } from './peers.ts';
 import { cpuMs, firstChild, freePort, LIVE, median, percentile, readStamps, rssKiB, sleep, start, stop, timeRun, until, withTimeout } from './measure.ts';
 import { answeringProcesses, CONNECTIONS, load, type LoadSummary } from './load.ts';
-import { batonEnv, batonReload, INIT_JS, LOG_DIR, Namespace, pm2, pm2Env, SERVICE, tempDir, WEB, type LogRecord } from './supervised.ts';
+import { batonEnv, batonReload, INIT_JS, LOG_DIR, Namespace, pm2, pm2Env, SERVICE, socketReload, tempDir, WEB, type LogRecord } from './supervised.ts';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 
@@ -55,23 +55,27 @@ async function startAsPid1(argv: string[]): Promise<{ pid1: number; stopAll: () 
   return { pid1, stopAll: () => stop(outer) };
 }
 
+/** After start-up, before reading RSS: long enough for start-up garbage to be collected. */
+const MEMORY_SETTLE_MS = 1000;
+
 async function idleMemory(): Promise<void> {
-  const measure = async (argv: string[]): Promise<number> => {
-    const { pid1, stopAll } = await startAsPid1(argv);
-    await sleep(1000); // let start-up garbage be collected before reading RSS
-    const kib = rssKiB(pid1);
-    await stopAll();
-    return kib / 1024;
-  };
-  const values = await eachInit((_init, argv) => runsOf(RUNS, () => measure(argv(['sleep', '1000']))));
-  const floor = await runsOf(RUNS, async () => {
-    const child = start([process.execPath, '-e', 'setInterval(()=>{},1e3)']);
-    await sleep(1000);
-    const kib = rssKiB(child.pid ?? -1);
-    await stop(child);
-    return kib / 1024;
+  // Each run starts every init and a bare node side by side and reads them all after the
+  // same settle: one's RSS does not depend on the others', and the runs take one settle each.
+  const installed = INITS.filter((init) => init.argv);
+  const runs = await runsOf(RUNS, async () => {
+    const floor = start([process.execPath, '-e', 'setInterval(()=>{},1e3)']);
+    const started = await Promise.all(installed.map((init) => startAsPid1(init.argv?.(['sleep', '1000']) ?? [])));
+    try {
+      await sleep(MEMORY_SETTLE_MS);
+      return { inits: started.map(({ pid1 }) => rssKiB(pid1) / 1024), floor: rssKiB(floor.pid ?? -1) / 1024 };
+    } finally {
+      await Promise.all([...started.map(({ stopAll }) => stopAll()), stop(floor)]);
+    }
   });
-  rows.push({ scenario: '1. idle memory (RSS, one `sleep` child)', unit: 'MiB', values, floor });
+  const values: Record<string, Cell> = Object.fromEntries(INITS.map((init): [string, Cell] => [init.name, 'missing']));
+  installed.forEach((init, index) => (values[init.name] = runs.map((run) => run.inits[index] ?? NaN)));
+  rows.push({ scenario: '1. idle memory (RSS, one `sleep` child)', unit: 'MiB', values, floor: runs.map((run) => run.floor) });
+  notes.push(`1: in each of ${RUNS} runs every init (with a \`sleep\` child) and a bare \`node\` start side by side; VmRSS of each PID 1 ${MEMORY_SETTLE_MS / 1000} s after its child started.`);
 }
 
 const IDLE_SETTLE_MS = 1000;
@@ -128,10 +132,15 @@ async function startUp(): Promise<void> {
 /** The bench's own Node, and the other lines test/e2e/bundle.test.ts runs on, where fetched (npm test fetches them). */
 const NODE_LINES = [process.execPath, `${ROOT}.cache/node-22/bin/node`, `${ROOT}.cache/node-24/bin/node`];
 
-/** The whole of scenario 4 (every run of every init) should take about this long, whatever a fork costs here. */
-const REAPING_BUDGET_MS = 45_000;
+/**
+ * The forks of scenario 4 (every run of every init) should take about this long, whatever a
+ * fork costs here (the bursts take a third to two thirds of it: a fork in a burst does not
+ * wait for its child, as the fork-rate count does). 30 s holds about 6,800 orphans where a
+ * fork costs 0.22 ms, above the 2,000 the reaping target names, and 150 where it costs 10 ms.
+ */
+const REAPING_BUDGET_MS = 30_000;
 const MAX_ORPHANS = 10_000;
-const MIN_ORPHANS = 200;
+const MIN_ORPHANS = 100;
 
 /** The orphan factory (bench/fixtures/orphans.c), compiled once. */
 function orphanFactory(): string {
@@ -141,13 +150,18 @@ function orphanFactory(): string {
   return factory;
 }
 
+/** Milliseconds one fork costs here, from 200 forks one after another. */
+function forkCost(factory: string): number {
+  return (JSON.parse(execFileSync(factory, ['--fork-rate', '200'], { encoding: 'utf8' })) as { fork_ms: number }).fork_ms;
+}
+
 /**
  * How many orphans a burst holds on this machine: as many as fit REAPING_BUDGET_MS for
  * every run of every init at the fork rate measured now (a fork can cost 10 ms on a busy
  * machine), at most MAX_ORPHANS, rounded down to two significant digits.
  */
 function orphanCount(factory: string): { count: number; forkMs: number } {
-  const { fork_ms: forkMs } = JSON.parse(execFileSync(factory, ['--fork-rate', '200'], { encoding: 'utf8' })) as { fork_ms: number };
+  const forkMs = forkCost(factory);
   const installed = INITS.filter((init) => init.argv).length;
   const fit = REAPING_BUDGET_MS / (forkMs * RUNS * installed);
   const magnitude = 10 ** Math.max(0, Math.floor(Math.log10(fit)) - 1);
@@ -333,6 +347,9 @@ async function stopRun(kind: 'baton' | 'pm2'): Promise<{ stopMs: number; beyondM
   }
 }
 
+/** Runs of 6 for each init: its runs differ by a few ms against a 5x gap between the inits, and a pm2-runtime start costs seconds. */
+const STOP_RUNS = Math.min(RUNS, 3);
+
 async function gracefulStop(): Promise<void> {
   const stopMs: Record<string, Cell> = {};
   const beyondMs: Record<string, Cell> = {};
@@ -341,14 +358,14 @@ async function gracefulStop(): Promise<void> {
       stopMs.pm2 = beyondMs.pm2 = 'missing';
       continue;
     }
-    const results = await runsOf(RUNS, () => stopRun(kind));
+    const results = await runsOf(STOP_RUNS, () => stopRun(kind));
     stopMs[kind] = results.map((result) => result.stopMs);
     beyondMs[kind] = results.map((result) => result.beyondMs);
   }
   rows.push({ scenario: '6. graceful stop, 2 services x 4: SIGTERM to init exited', unit: 'ms', values: stopMs });
   rows.push({ scenario: "6. graceful stop minus the slowest child's own exit", unit: 'ms', values: beyondMs });
   notes.push(
-    `6: baton in supervisor mode (BATON_A/B_COMMAND, COUNT=${INSTANCES}, READY=notify) against pm2-runtime with an ecosystem of 2 apps x ${INSTANCES} (fork mode, its default SIGINT stop signal), each as PID 1; ` +
+    `6: medians of ${STOP_RUNS} runs; baton in supervisor mode (BATON_A/B_COMMAND, COUNT=${INSTANCES}, READY=notify) against pm2-runtime with an ecosystem of 2 apps x ${INSTANCES} (fork mode, its default SIGINT stop signal), each as PID 1; ` +
       'the children (bench/fixtures/service.mjs) exit at once on SIGTERM or SIGINT and write process.hrtime.bigint() (CLOCK_MONOTONIC) just before; ' +
       "the init's exit is when the bench sees unshare exit. tini, dumb-init and catatonit run one command only: n/a.",
   );
@@ -360,7 +377,9 @@ const RELOADS = 20;
  * process takes seconds to start, 20 reloads would not fit the bench's 6 minutes); the note
  * says how many ran.
  */
-const RELOAD_RUN_LIMIT_MS = 45_000;
+const RELOAD_RUN_LIMIT_MS = 20_000;
+/** 7's steady run with no reload: some 80,000 responses here, enough for a p99. */
+const STEADY_S = 10;
 
 interface ReloadRun {
   reloads: LoadSummary;
@@ -381,8 +400,11 @@ interface ReloadPhases {
 
 type Responses = Array<[at: number, ms: number]>;
 
-/** A 2 s warm-up, then load while RELOADS reloads run back to back, then a steady run of the same length. */
-async function underLoad(port: number, reload: () => Promise<{ ok: boolean; ms: number; detail: string }>, responses?: Responses): Promise<ReloadRun> {
+/**
+ * A 2 s warm-up, then load while RELOADS reloads run back to back, then STEADY_S of steady
+ * load; or, given `steady`, that window of the same init under the same load instead.
+ */
+async function underLoad(port: number, reload: () => Promise<{ ok: boolean; ms: number; detail: string }>, responses?: Responses, steady?: LoadSummary): Promise<ReloadRun> {
   await load(port, 2);
   const reloadMs: number[] = [];
   const failedReloads: string[] = [];
@@ -398,8 +420,7 @@ async function underLoad(port: number, reload: () => Promise<{ ok: boolean; ms: 
     },
     responses,
   );
-  const steady = await load(port, reloads.seconds);
-  return { reloads, steady, reloadMs, failedReloads };
+  return { reloads, steady: steady ?? (await load(port, STEADY_S)), reloadMs, failedReloads };
 }
 
 /**
@@ -408,10 +429,10 @@ async function underLoad(port: number, reload: () => Promise<{ ok: boolean; ms: 
  * serving generation), the SWITCH_MS after each switch-over (connections moving to the new
  * processes), and the rest (a generation a few hundred ms old serving while the next starts).
  */
-function reloadPhases(responses: Responses, records: LogRecord[]): ReloadPhases {
+function reloadPhases(responses: Responses, records: LogRecord[], firstGeneration: number): ReloadPhases {
   const at = (match: (record: LogRecord) => boolean): number[] => records.filter(match).map((record) => Number(record.time));
-  const [firstRequest] = at((record) => record.generation === 2 && record.msg?.startsWith('reload requested') === true);
-  const switches = at((record) => /^generation \d+ is ready: stopping/.test(record.msg ?? ''));
+  const [firstRequest] = at((record) => record.generation === firstGeneration && record.msg?.startsWith('reload requested') === true);
+  const switches = at((record) => (record.generation ?? 0) >= firstGeneration && /^generation \d+ is ready: stopping/.test(record.msg ?? ''));
   const [firstSwitch] = switches;
   const phases: ReloadPhases = { warmStart: [], switchOver: [], rest: [] };
   if (firstRequest === undefined || firstSwitch === undefined) return phases;
@@ -424,7 +445,17 @@ function reloadPhases(responses: Responses, records: LogRecord[]): ReloadPhases 
 }
 const SWITCH_MS = 100;
 
-async function batonUnderLoad(): Promise<ReloadRun> {
+/** examples/web.mjs x INSTANCES under baton as PID 1, on BATON_WEB_LISTEN: what scenarios 7 and 9 load. */
+interface BatonWeb {
+  init: Namespace;
+  port: number;
+  socket: string;
+  dir: string;
+  /** Scenario 9's window with no reload on this init, which scenario 7 takes as its steady run. */
+  steady?: LoadSummary;
+}
+
+async function startBatonWeb(): Promise<BatonWeb> {
   const dir = tempDir();
   const port = await freePort();
   const socket = join(dir, 'control.sock');
@@ -432,44 +463,85 @@ async function batonUnderLoad(): Promise<ReloadRun> {
   const init = new Namespace([process.execPath, INIT_JS], batonEnv({ WEB: web }, socket));
   try {
     await init.record((record) => record.msg === 'generation 1 is running', 30_000, 'generation 1 to run');
+  } catch (error) {
+    await closeBatonWeb({ init, port, socket, dir }, 'baton-web-start');
+    throw error;
+  }
+  return { init, port, socket, dir };
+}
+
+async function closeBatonWeb(web: BatonWeb, logName: string): Promise<void> {
+  await web.init.kill();
+  web.init.saveLog(logName);
+  rmSync(web.dir, { recursive: true, force: true });
+}
+
+/**
+ * When both 7 and 9 run, 9 runs first and hands its init on to 7 (the run order below):
+ * 7's baton reloads then run on that init, against 9's 60 s with no reload as the steady run
+ * (the same app under the same load on the same init), instead of a steady run of their own.
+ */
+const webHandOver: { wanted: boolean; web?: BatonWeb } = { wanted: false };
+
+async function batonUnderLoad(): Promise<ReloadRun & { firstGeneration: number; sharedSteadyS?: number }> {
+  const shared = webHandOver.web;
+  webHandOver.web = undefined;
+  const web = shared ?? (await startBatonWeb());
+  try {
+    const live = Math.max(1, ...web.init.records.filter((record) => record.msg?.startsWith('reload committed') === true).map((record) => record.generation ?? 1));
+    const firstGeneration = live + 1;
     const responses: Responses = [];
     const run = await underLoad(
-      port,
+      web.port,
       async () => {
-        const outcome = await batonReload(socket);
+        const outcome = await batonReload(web.socket);
         return { ok: outcome.committed, ms: outcome.wallMs, detail: outcome.detail };
       },
       responses,
+      web.steady,
     );
-    const phases = reloadPhases(responses, init.records);
+    const records = web.init.records;
+    const phases = reloadPhases(responses, records, firstGeneration);
+    const ofTheseReloads = (record: LogRecord): boolean => (record.generation ?? 1) >= firstGeneration;
     run.phases = { warmStart: percentile(phases.warmStart, 99), switchOver: percentile(phases.switchOver, 99), rest: percentile(phases.rest, 99) };
     details['7. baton, responses in each phase of the reloads'] = Object.fromEntries(Object.entries(phases).map(([phase, ms]) => [phase, ms.length]));
-    details['7. baton, request to commit of each reload (ms, its log)'] = init.records.filter((record) => record.msg?.startsWith('reload committed') === true).map((record) => record.ms);
-    details['7. baton, spawn to ready of each new instance under load (ms, its log)'] = init.records.filter((record) => record.msg === 'ready' && (record.generation ?? 1) > 1).map((record) => record.ms);
-    return run;
+    details['7. baton, request to commit of each reload (ms, its log)'] = records.filter((record) => ofTheseReloads(record) && record.msg?.startsWith('reload committed') === true).map((record) => record.ms);
+    details['7. baton, spawn to ready of each new instance under load (ms, its log)'] = records.filter((record) => ofTheseReloads(record) && record.msg === 'ready').map((record) => record.ms);
+    return { ...run, firstGeneration, ...(web.steady ? { sharedSteadyS: web.steady.seconds } : {}) };
   } finally {
-    await init.kill();
-    init.saveLog('7-reload-under-load-baton');
-    rmSync(dir, { recursive: true, force: true });
+    await closeBatonWeb(web, '7-reload-under-load-baton');
   }
 }
 
-async function pm2UnderLoad(): Promise<ReloadRun> {
+/**
+ * pm2's stop as baton's: SIGTERM (baton's STOP_SIGNAL; pm2's default is SIGINT, which
+ * examples/web.mjs drains on too) and baton's stop timeout before SIGKILL (pm2's default is
+ * 1600 ms, which a drain on a busy machine can outlast).
+ */
+const PM2_WEB = { name: 'web', script: WEB, instances: INSTANCES, exec_mode: 'cluster', kill_signal: 'SIGTERM', kill_timeout: DEFAULT_STOP_TIMEOUT_MS };
+
+async function pm2UnderLoad(): Promise<ReloadRun & { sigkills: number }> {
   const dir = tempDir();
   const port = await freePort();
   const env = pm2Env(dir, { PORT: String(port), HOST: '127.0.0.1' });
+  const ecosystem = join(dir, 'ecosystem.json');
+  writeFileSync(ecosystem, JSON.stringify({ apps: [PM2_WEB] }));
   // `pm2 start` forks pm2's daemon off and returns; the daemon stays in the namespace (PID 1
   // becomes a bounded sleep), so killing the namespace kills it whatever happens.
-  const init = new Namespace(['/bin/sh', '-c', '"$0" "$1" start "$2" -i "$3" --name web >&2 && exec sleep 600', process.execPath, PM2.cli, WEB, String(INSTANCES)], env);
+  const init = new Namespace(['/bin/sh', '-c', '"$0" "$1" start "$2" >&2 && exec sleep 600', process.execPath, PM2.cli, ecosystem], env);
   try {
     await answeringProcesses(port, INSTANCES, 30_000);
-    return await underLoad(port, async () => {
+    const run = await underLoad(port, async () => {
       try {
         return { ok: true, ms: await pm2(['reload', 'web'], env), detail: '' };
       } catch (error) {
         return { ok: false, ms: NaN, detail: (error as Error).message };
       }
     });
+    // An old worker still there after kill_timeout: pm2's daemon log says so.
+    const daemonLog = join(dir, 'pm2', 'pm2.log');
+    const sigkills = existsSync(daemonLog) ? readFileSync(daemonLog, 'utf8').split('\n').filter((line) => line.includes('sending SIGKILL')).length : NaN;
+    return { ...run, sigkills };
   } finally {
     if (init.alive) await pm2(['kill'], env, 20_000).catch((error: unknown) => process.stderr.write(`bench: pm2 kill: ${(error as Error).message}\n`));
     await init.kill();
@@ -479,19 +551,21 @@ async function pm2UnderLoad(): Promise<ReloadRun> {
 }
 
 async function reloadUnderLoad(): Promise<void> {
-  const runs: Record<string, ReloadRun | 'missing'> = { baton: await batonUnderLoad(), pm2: PM2_INSTALLED ? await pm2UnderLoad() : 'missing' };
+  const baton = await batonUnderLoad();
+  const pm2Run = PM2_INSTALLED ? await pm2UnderLoad() : 'missing';
+  const runs: Record<string, ReloadRun | 'missing'> = { baton, pm2: pm2Run };
   const values = (pick: (run: ReloadRun) => number): Record<string, Cell> =>
     Object.fromEntries(Object.entries(runs).map(([name, run]): [string, Cell] => [name, run === 'missing' ? 'missing' : [pick(run)]]));
-  const during = `7. ${RELOADS} reloads under load`;
+  const during = `7. ${RELOADS} reloads under load (at most ${RELOAD_RUN_LIMIT_MS / 1000} s)`;
   rows.push({ scenario: `${during}: failed requests (errors + timeouts + non-2xx + lost)`, unit: 'requests', values: values((run) => run.reloads.failed) });
   rows.push({ scenario: `${during}: p50 latency`, unit: 'ms', values: values((run) => run.reloads.p50) });
   rows.push({ scenario: `${during}: p99 latency`, unit: 'ms', values: values((run) => run.reloads.p99) });
-  rows.push({ scenario: '7. steady load, same length, no reload: failed requests', unit: 'requests', values: values((run) => run.steady.failed) });
+  rows.push({ scenario: '7. steady load, no reload: failed requests', unit: 'requests', values: values((run) => run.steady.failed) });
   rows.push({ scenario: '7. steady load: p50 latency', unit: 'ms', values: values((run) => run.steady.p50) });
   rows.push({ scenario: '7. steady load: p99 latency', unit: 'ms', values: values((run) => run.steady.p99) });
   rows.push({ scenario: '7. p99 during reloads / steady p99', unit: 'x', values: values((run) => run.reloads.p99 / run.steady.p99) });
   const phase = (name: keyof ReloadPhases): Record<string, Cell> => (runs.baton !== 'missing' && runs.baton?.phases ? { baton: [runs.baton.phases[name]] } : {});
-  rows.push({ scenario: '7. baton, p99 while warm generation 1 serves and generation 2 starts beside it', unit: 'ms', values: phase('warmStart') });
+  rows.push({ scenario: '7. baton, p99 while the warm generation serves and the first new one starts beside it', unit: 'ms', values: phase('warmStart') });
   rows.push({ scenario: `7. baton, p99 in the ${SWITCH_MS} ms after each switch-over`, unit: 'ms', values: phase('switchOver') });
   rows.push({ scenario: '7. baton, p99 of the rest: a generation under a second old serves while the next starts', unit: 'ms', values: phase('rest') });
   const describe = (name: string, run: ReloadRun | 'missing'): string => {
@@ -506,22 +580,27 @@ async function reloadUnderLoad(): Promise<void> {
       `${run.steady.requests} in the steady run (${rate(run.steady)}, max latency ${run.steady.max} ms)`
     );
   };
+  const batonSteady =
+    baton.sharedSteadyS === undefined
+      ? `baton: ${STEADY_S} s right after its reloads, on the same init`
+      : `baton: its steady run is scenario 9's ${baton.sharedSteadyS} s with no reload on the same init (9 runs just before 7 and hands its init on: the same app under the same load, measured once for both), its reloads then from generation ${baton.firstGeneration}`;
   notes.push(
-    `7: once per init, not ${RUNS} times (${RELOADS} reloads back to back, each waiting for its outcome, for at most ${RELOAD_RUN_LIMIT_MS / 1000} s, then a steady run as long), to keep the bench within 6 minutes: single runs, not medians. ` +
+    `7: once per init, not ${RUNS} times (${RELOADS} reloads back to back, each waiting for its outcome, for at most ${RELOAD_RUN_LIMIT_MS / 1000} s), to keep the bench within 6 minutes: single runs, not medians. ` +
+      `Steady run, no reload: pm2, ${STEADY_S} s right after its reloads; ${batonSteady}. ` +
       `examples/web.mjs x ${INSTANCES}; autocannon in the bench process, ${CONNECTIONS} keep-alive connections to 127.0.0.1, one request at a time each; latencies in whole ms; a 2 s warm-up first. ` +
       "autocannon is made to honour `Connection: close` and to count as lost a request left unanswered on a connection that closed without an error (bench/load.ts): " +
       'stock autocannon 9 sends the next request on a connection the server said it would close, loses it silently and then times every later response of that connection from an earlier request. ' +
       `baton: BATON_WEB_LISTEN (the init holds the socket), READY=notify, \`node dist/init.js --reload\` (blue-green: the new generation must be ready before the old one drains). ` +
-      `pm2: \`pm2 start examples/web.mjs -i ${INSTANCES}\` (cluster mode, PORT), \`pm2 reload web\` with pm2's defaults: it replaces the workers two at a time, takes a new worker's 'listening' event as ready ` +
-      "(it waits for the app's own readiness only with wait_ready; listen_timeout, 3000 ms, is the backstop), then stops the old worker with SIGINT (kill_signal), SIGKILL 1600 ms later (kill_timeout); " +
-      'examples/web.mjs drains on SIGINT as on SIGTERM, so both inits stop an instance through the same drain. ' +
+      `pm2: \`pm2 start ecosystem.json\` with ${JSON.stringify({ ...PM2_WEB, script: 'examples/web.mjs' })} (cluster mode, PORT), then \`pm2 reload web\`: it replaces the workers two at a time, takes a new worker's 'listening' event as ready ` +
+      "(it waits for the app's own readiness only with wait_ready; listen_timeout, 3000 ms, is the backstop), then stops the old worker with kill_signal, SIGKILL kill_timeout later: " +
+      `baton's STOP_SIGNAL and STOP_TIMEOUT defaults, so both inits stop an instance through the same drain and give it as long (${pm2Run === 'missing' ? 'pm2 missing' : `pm2's log shows ${pm2Run.sigkills} SIGKILLs after kill_timeout`}). ` +
       `${describe('baton', runs.baton ?? 'missing')}; ${describe('pm2', runs.pm2 ?? 'missing')}.`,
   );
   details['7'] = runs;
 }
 
 async function reloadCost(): Promise<void> {
-  const SAMPLES = 10;
+  const SAMPLES = 5; // within a few ms of one another: 5 give a stable median
   const DELAY_MS = 200;
   const dir = tempDir();
   const socket = join(dir, 'control.sock');
@@ -535,7 +614,7 @@ async function reloadCost(): Promise<void> {
   try {
     await init.record((record) => record.msg === 'generation 1 is running', 30_000, 'generation 1 to run');
     for (let i = 0; i < SAMPLES; i++) {
-      const outcome = await batonReload(socket);
+      const outcome = await socketReload(socket);
       const generation = outcome.generation;
       if (!outcome.committed || generation === undefined) throw new Error(`reload ${i + 1} did not commit: ${outcome.detail}`);
       const ofGeneration = (record: LogRecord): boolean => record.generation === generation;
@@ -563,7 +642,7 @@ async function reloadCost(): Promise<void> {
   rows.push({ scenario: '8. reload: request to commit', unit: 'ms', values: { baton: total } });
   rows.push({ scenario: `8. reload: time a new instance was starting (spawn to notify, ${DELAY_MS} ms of each built in)`, unit: 'ms', values: { baton: starting } });
   notes.push(
-    `8: baton only (no peer reports when its reload commits): one init, ${INSTANCES} instances of bench/fixtures/service.mjs that notify ready ${DELAY_MS} ms after they start and exit at once on SIGTERM, ${SAMPLES} reloads by \`--reload\`, medians of the ${SAMPLES}; ` +
+    `8: baton only (no peer reports when its reload commits): one init, ${INSTANCES} instances of bench/fixtures/service.mjs that notify ready ${DELAY_MS} ms after they start and exit at once on SIGTERM, ${SAMPLES} reloads asked on the control socket, medians of the ${SAMPLES}; ` +
       "from the times of the init's JSON log: `reload requested` to `reload committed`, minus the time during which at least one new instance was between its `spawned` and its `ready` " +
       `(the union of those spans: with BATON_RELOAD_PARALLEL at its default, ${defaultReloadParallel(availableParallelism())} here, they start one after another). ` +
       `Commit includes stopping the old generation; up to the switch-over (\`generation N is ready\`) the cost is ${format(median(switchCost))} ms. The log's times are whole milliseconds.`,
@@ -598,16 +677,13 @@ function windowFigures(summary: LoadSummary, responses: Responses, from: number)
  * RELOAD_AT_S; the same init and the same warm generation 1 until the reload.
  */
 async function oneReload(): Promise<void> {
-  const dir = tempDir();
-  const port = await freePort();
-  const socket = join(dir, 'control.sock');
-  const web = { COMMAND: JSON.stringify([process.execPath, WEB]), COUNT: String(INSTANCES), READY: 'notify', LISTEN: `127.0.0.1:${port}` };
-  const init = new Namespace([process.execPath, INIT_JS], batonEnv({ WEB: web }, socket));
+  const web = await startBatonWeb();
+  const { init, port, socket } = web;
+  let handedOn = false;
   let quiet: WindowFigures;
   let reloaded: WindowFigures;
   let reloadDetail = '';
   try {
-    await init.record((record) => record.msg === 'generation 1 is running', 30_000, 'generation 1 to run');
     await load(port, 2); // warm-up
     const quietResponses: Responses = [];
     const quietBegan = Date.now();
@@ -629,10 +705,13 @@ async function oneReload(): Promise<void> {
     );
     const switched = await init.record((record) => /^generation 2 is ready: stopping/.test(record.msg ?? ''), 10_000, 'the switch-over to generation 2');
     reloaded = windowFigures(summary, responses, Number(switched.time));
+    if (webHandOver.wanted) {
+      webHandOver.web = { ...web, steady: quietSummary };
+      handedOn = true;
+    }
   } finally {
-    await init.kill();
-    init.saveLog('9-one-reload-baton');
-    rmSync(dir, { recursive: true, force: true });
+    if (handedOn) init.saveLog('9-one-reload-baton');
+    else await closeBatonWeb(web, '9-one-reload-baton');
   }
   const name = `9. one reload at ${RELOAD_AT_S} s of ${WINDOW_S} s under load`;
   const both = (pick: (figures: WindowFigures) => number, label: string, unit = 'ms'): void => {
@@ -649,7 +728,8 @@ async function oneReload(): Promise<void> {
     `9: baton only, one run: examples/web.mjs x ${INSTANCES} on BATON_WEB_LISTEN, READY=notify; autocannon with ${CONNECTIONS} keep-alive connections, a 2 s warm-up, ` +
       `then ${WINDOW_S} s with no reload, then ${WINDOW_S} s with one \`--reload\` at ${RELOAD_AT_S} s (${reloadDetail}), same init. ` +
       `Percentiles of every response's latency (autocannon's per-response time); "after the switch-over": from the init's \`generation 2 is ready: stopping\` record, and in the run without a reload from the same offset (${RELOAD_AT_S} s). ` +
-      `${reloaded.responses} and ${quiet.responses} responses. BENCH_WINDOW_S sets the window.`,
+      `${reloaded.responses} and ${quiet.responses} responses. BENCH_WINDOW_S sets the window.` +
+      (handedOn ? " The init then went on to 7's reloads, and the window with no reload is 7's steady run for baton." : ''),
   );
   details['9'] = { reloaded, quiet };
 }
@@ -690,7 +770,7 @@ function heapSummary(file: string): HeapSummary | undefined {
 
 const MEMORY_RELOADS = 100;
 /** Scenario 10 stops reloading after this long, however many reloads ran: the rows say how many. */
-const MEMORY_LIMIT_MS = 60_000;
+const MEMORY_LIMIT_MS = 30_000;
 /** Node writes a heap snapshot on this signal (--heapsnapshot-signal): one the init does not forward. */
 const SNAPSHOT_SIGNAL = 'SIGSYS';
 
@@ -722,7 +802,7 @@ async function memoryOverReloads(): Promise<void> {
       const began = Date.now();
       let done = 0;
       while (done < reloads && (done === 0 || Date.now() - began < MEMORY_LIMIT_MS)) {
-        const outcome = await batonReload(socket);
+        const outcome = await socketReload(socket);
         done += 1;
         if (!outcome.committed) throw new Error(`reload ${done} did not commit: ${outcome.detail}`);
         if (done === 1) {
@@ -766,7 +846,7 @@ async function memoryOverReloads(): Promise<void> {
   rows.push({ scenario: '10. live JS heap after the first reload (heap snapshot, after a full GC)', unit: 'MiB', values: { baton: [mib(one.heap.bytes)] } });
   rows.push({ scenario: `10. live JS heap after ${reloadsDone} reloads`, unit: 'MiB', values: { baton: [mib(many.heap.bytes)] } });
   notes.push(
-    `10: baton only, once: one service, COUNT=${INSTANCES}, READY=notify (a shell that writes READY=1 to its NOTIFY_PIPE, then sleeps), BATON_RELOAD_PARALLEL=all, \`--reload\`s back to back: ${MEMORY_RELOADS}, or as many as ran in ${MEMORY_LIMIT_MS / 1000} s. ` +
+    `10: baton only, once: one service, COUNT=${INSTANCES}, READY=notify (a shell that writes READY=1 to its NOTIFY_PIPE, then sleeps), BATON_RELOAD_PARALLEL=all, reloads back to back, each asked on the control socket by the bench (the client \`--reload\` uses, without a Node process per reload): ${MEMORY_RELOADS}, or as many as ran in ${MEMORY_LIMIT_MS / 1000} s. ` +
       `RSS of PID 1 from /proc 1 s after the first and after the ${reloadsDone}th reload; then a heap snapshot (\`node --heapsnapshot-signal=${SNAPSHOT_SIGNAL}\`, a signal baton does not forward; V8 collects garbage before it writes one), ` +
       'and a snapshot of a second init after one reload: the sum of a snapshot\'s objects is what the init still holds. A live heap that stays flat under a growing RSS means collector slack; a growing one, retained state. ' +
       `Largest growth of the live heap, by kind: ${growth.map((entry) => `${entry.name} ${entry.bytes >= 0 ? '+' : ''}${format(entry.bytes / 1024)} KiB (${entry.count >= 0 ? '+' : ''}${entry.count})`).join(', ')}.`,
@@ -816,7 +896,9 @@ function table(): string {
   return lines.join('\n');
 }
 
-const OUTPUT_LINES = 1_000_000;
+/** Enough lines for a run of a second or more at 300,000 lines/s; a median of OUTPUT_RUNS resists a busy moment. */
+const OUTPUT_LINES = 250_000;
+const OUTPUT_RUNS = 3;
 
 /**
  * One service writes OUTPUT_LINES lines of 48 bytes to stdout; the bench reads the init's
@@ -848,16 +930,18 @@ async function outputRun(mode: string): Promise<number> {
 async function outputThroughput(): Promise<void> {
   const perMode: Record<string, number[]> = {};
   for (const mode of ['inherit', 'prefix', 'json']) {
-    perMode[mode] = await runsOf(RUNS, () => outputRun(mode));
+    perMode[mode] = await runsOf(OUTPUT_RUNS, () => outputRun(mode));
     rows.push({ scenario: `11. ${OUTPUT_LINES.toLocaleString('en')} lines of 48 bytes, BATON_OUTPUT=${mode}: first to last line`, unit: 'ms', values: { baton: perMode[mode] } });
   }
   const rate = (mode: string): string => `${Math.round(OUTPUT_LINES / (median(perMode[mode] ?? [1]) / 1000)).toLocaleString('en')} lines/s`;
-  notes.push(`11: one service (python) writes the lines to stdout as fast as it can; the bench reads the init's stdout at full speed. inherit ${rate('inherit')}, prefix ${rate('prefix')}, json ${rate('json')}. Run it alone: \`npm run bench -- outputThroughput\`.`);
+  notes.push(`11: one service (python) writes the lines to stdout as fast as it can; the bench reads the init's stdout at full speed; ${OUTPUT_RUNS} runs of each mode, medians. inherit ${rate('inherit')}, prefix ${rate('prefix')}, json ${rate('json')}. Run it alone: \`npm run bench -- outputThroughput\`.`);
   details.outputLinesPerSecond = Object.fromEntries(Object.entries(perMode).map(([mode, runs]) => [mode, OUTPUT_LINES / (median(runs) / 1000)]));
 }
 
 const SAMPLING_INSTANCES = Number(process.env.BENCH_SAMPLING_INSTANCES ?? 64);
-const SAMPLING_WINDOW_S = Number(process.env.BENCH_SAMPLING_S ?? 60);
+const SAMPLING_WINDOW_S = Number(process.env.BENCH_SAMPLING_S ?? 30);
+/** The scenarios 12 ran beside (see the run order below), for its note. */
+const samplingBeside: string[] = [];
 
 /**
  * What MAX_MEMORY's sampling costs the init: two inits side by side, each as PID 1 of its
@@ -893,6 +977,7 @@ async function memorySampling(): Promise<void> {
     notes.push(
       `12: two baton inits side by side, each PID 1 of its own namespace with one service of ${SAMPLING_INSTANCES} \`sleep\` instances, one with MAX_MEMORY=1G (sampled every second), one without; ` +
         `utime + stime of each PID 1 over the same ${SAMPLING_WINDOW_S} s, from ${(3 * IDLE_SETTLE_MS) / 1000} s after generation 1 was running, in ticks of 10 ms (${((10 / (SAMPLING_WINDOW_S * 1000)) * 100).toFixed(3)}% a tick). ` +
+        (samplingBeside.length > 0 ? `It ran beside ${samplingBeside.join(' and ')}, which only idle and read /proc too. ` : '') +
         'BENCH_SAMPLING_INSTANCES and BENCH_SAMPLING_S set the instances and the window. Run it alone: `npm run bench -- memorySampling`.',
     );
     details['12'] = { instances: SAMPLING_INSTANCES, windowS: SAMPLING_WINDOW_S, withLimit, without };
@@ -922,24 +1007,71 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const chosen = Object.entries(SCENARIOS).filter(([name]) => only.length === 0 || only.includes(name));
+// 9 runs just before 7 when both run, and hands its init on (webHandOver); the table keeps
+// the scenarios' order.
+const names = chosen.map(([name]) => name);
+if (names.includes('oneReload') && names.includes('reloadUnderLoad')) {
+  webHandOver.wanted = true;
+  const nine = chosen.splice(names.indexOf('oneReload'), 1);
+  chosen.splice(names.indexOf('reloadUnderLoad'), 0, ...nine);
+}
+/** Wall seconds of each scenario that ran: printed in the notes, kept in results.json. */
+const elapsedS: Record<string, number> = {};
+const loadBefore = loadavg()[0] ?? NaN;
+const machineForkMs = forkCost(orphanFactory());
 const began = Date.now();
+const progress = (name: string, index: number, how = ''): void => {
+  process.stderr.write(`bench: ${name} (${index + 1} of ${chosen.length}, ${((Date.now() - began) / 1000).toFixed(0)} s in${how})...\n`);
+};
+const timed = async (name: string, scenario: () => Promise<void>): Promise<void> => {
+  const scenarioBegan = Date.now();
+  await scenario();
+  elapsedS[name] = (Date.now() - scenarioBegan) / 1000;
+  process.stderr.write(`bench: ${name} took ${elapsedS[name].toFixed(1)} s\n`);
+};
+// 12 idles through its window beside 1 and 2, which only idle and read /proc too: each
+// reads the CPU time or RSS of its own processes, which the others' do not change, and
+// 12's window costs no wall time of its own.
+const besideIdle = ['idleMemory', 'idleCpu'].filter((name) => chosen.some(([chosenName]) => chosenName === name));
+const sampling = chosen.findIndex(([name]) => name === 'memorySampling');
+let background: Promise<{ error: unknown } | undefined> | undefined;
 try {
   for (const [index, [name, scenario]] of chosen.entries()) {
-    const scenarioBegan = Date.now();
-    process.stderr.write(`bench: ${name} (${index + 1} of ${chosen.length}, ${((Date.now() - began) / 1000).toFixed(0)} s in)...\n`);
-    await scenario();
-    process.stderr.write(`bench: ${name} took ${((Date.now() - scenarioBegan) / 1000).toFixed(1)} s\n`);
+    if (index === sampling && background) continue;
+    if (sampling !== -1 && !background && besideIdle[0] === name) {
+      samplingBeside.push(...besideIdle);
+      progress('memorySampling', sampling, `, beside ${besideIdle.join(' and ')}`);
+      // Awaited at the end of the last idle scenario; an error is kept until then.
+      background = timed('memorySampling', memorySampling).then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
+    }
+    progress(name, index);
+    await timed(name, scenario);
+    if (background && name === besideIdle.at(-1)) {
+      const failed = await background;
+      if (failed) throw failed.error;
+    }
   }
 } finally {
   // A scenario that failed may have left a namespace running: none outlives the bench.
   for (const child of LIVE) child.kill('SIGKILL');
 }
-const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.versions.node}, ${RUNS} runs each unless said otherwise, ${((Date.now() - began) / 1000).toFixed(0)} s in all`;
+const totalS = (Date.now() - began) / 1000;
+const loadLine = `load average ${loadBefore.toFixed(1)} when it began, ${(loadavg()[0] ?? NaN).toFixed(1)} when it ended`;
+const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.versions.node}, a fork costing ${format(machineForkMs)} ms before the scenarios (bench/fixtures/orphans.c --fork-rate), ${RUNS} runs each unless said otherwise, ${loadLine}, ${totalS.toFixed(0)} s in all`;
+/** Rows and notes by scenario number (9 may have run before 7), in their order within one. */
+const scenarioNumber = (text: string): number => Number(/^(\d+)[.:]/.exec(text)?.[1] ?? Infinity);
+rows.sort((a, b) => scenarioNumber(a.scenario) - scenarioNumber(b.scenario));
+notes.sort((a, b) => scenarioNumber(a) - scenarioNumber(b));
 notes.unshift(
   'Cells: `missing` = the peer is not installed here; `n/a` = the scenario does not apply to it. pm2 (pm2-runtime, or pm2 cluster mode) runs Node apps, not `init -- COMMAND`: n/a in 1–5.',
 );
+notes.push(`Seconds each scenario took: ${Object.entries(elapsedS).map(([name, seconds]) => `${name} ${seconds.toFixed(0)}`).join(', ')} (the build before them not counted).`);
 const output = `${table()}\n\nMachine: ${machine}. Medians; lower is better in every row.\n\n${notes.map((note) => `- ${note}`).join('\n')}\n\nInit logs of the last run of 6–10: ${LOG_DIR}\n`;
 process.stdout.write(output);
 // A subset is a look at a few rows: results.json keeps the last full run.
 if (only.length > 0) process.stderr.write('bench: a subset ran: bench/results.json is left as it was\n');
-else writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, rows, notes, details }, null, 2)}\n`);
+else writeFileSync(`${ROOT}bench/results.json`, `${JSON.stringify({ date: new Date().toISOString(), machine, runs: RUNS, elapsedS, totalS, rows, notes, details }, null, 2)}\n`);
+process.stderr.write(`bench: ${chosen.length} scenario${chosen.length === 1 ? '' : 's'} in ${totalS.toFixed(0)} s (${loadLine})\n`);

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { firstChild, start, stop } from './measure.ts';
+import { request } from '../src/control/client.ts';
+import { firstChild, start, stop, withTimeout } from './measure.ts';
 import { AS_PID1, PM2, ROOT } from './peers.ts';
 
 const execFileP = promisify(execFile);
@@ -134,6 +135,21 @@ export async function batonReload(controlSocket: string, timeoutMs = 60_000): Pr
   }
   const outcome = JSON.parse(stdout) as { committed: boolean; generation?: number; ms?: number };
   return { committed: outcome.committed, generation: outcome.generation, ms: outcome.ms, wallMs: wallMs(), detail: stdout.trim() };
+}
+
+/**
+ * A reload asked on the control socket from the bench itself, as `--reload` asks it (the
+ * same client, src/control/client.ts) without starting a Node process for each: for the
+ * scenarios that count reloads, not time a command.
+ */
+export async function socketReload(controlSocket: string, timeoutMs = 60_000): Promise<BatonReload> {
+  const began = process.hrtime.bigint();
+  const response = await withTimeout(request(controlSocket, { command: 'reload' }), timeoutMs, `the outcome of a reload from ${controlSocket}`);
+  const wallMs = Number(process.hrtime.bigint() - began) / 1e6;
+  if (!response.ok || response.command !== 'reload') return { committed: false, wallMs, detail: JSON.stringify(response) };
+  const { outcome } = response;
+  const figures = 'cancelled' in outcome ? {} : { generation: outcome.generation, ms: outcome.ms };
+  return { committed: outcome.committed, ...figures, wallMs, detail: JSON.stringify(outcome) };
 }
 
 /**
