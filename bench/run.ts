@@ -173,10 +173,11 @@ async function reaping(): Promise<void> {
   const { count, forkMs } = orphanCount(factory);
   process.stderr.write(`bench: reaping: a fork costs ${format(forkMs)} ms here: bursts of ${count} orphans\n`);
   const clear: Record<string, Cell> = {};
+  const cpu: Record<string, Cell> = {};
   const peak: Record<string, Cell> = {};
   for (const init of INITS) {
     if (!init.argv) {
-      clear[init.name] = peak[init.name] = 'missing';
+      clear[init.name] = cpu[init.name] = peak[init.name] = 'missing';
       continue;
     }
     const results = await runsOf(RUNS, async () => {
@@ -188,18 +189,21 @@ async function reaping(): Promise<void> {
       } finally {
         await stop(child);
       }
-      return JSON.parse(line) as { peak: number; clear_ms: number; left: number };
+      return JSON.parse(line) as { peak: number; clear_ms: number; left: number; cpu_ms: number };
     });
     clear[init.name] = results.map((r) => (r.left > 0 ? Infinity : r.clear_ms));
+    cpu[init.name] = results.map((r) => (r.left > 0 ? Infinity : r.cpu_ms));
     peak[init.name] = results.map((r) => r.peak);
   }
   const orphans = count.toLocaleString('en-US');
   rows.push({ scenario: `4. reaping ${orphans} orphans: last exit to no zombie`, unit: 'ms', values: clear });
+  rows.push({ scenario: `4. reaping ${orphans} orphans: the init's CPU time meanwhile`, unit: 'ms', values: cpu });
   rows.push({ scenario: `4. reaping ${orphans} orphans: peak zombies`, unit: 'zombies', values: peak });
   notes.push(
     `4: a fork cost ${format(forkMs)} ms on this machine (bench/fixtures/orphans.c --fork-rate, 200 forks), so each burst held ${orphans} orphans: ` +
       `as many as fit ${REAPING_BUDGET_MS / 1000} s for all ${RUNS} runs of every init, at most ${MAX_ORPHANS.toLocaleString('en-US')}, at least ${MIN_ORPHANS}. ` +
-      'A middle process forks them, each exits at once, then it exits: all reach PID 1 in one burst; from the middle\'s exit to no zombie left, read from /proc/1/task/1/children.',
+      'A middle process forks them, each exits at once, then it exits: all reach PID 1 in one burst; from the middle\'s exit to no zombie left, read from /proc/1/task/1/children. ' +
+      'The CPU row is what every thread of PID 1 ran from just before the middle\'s exit to no zombie left (/proc/1/task/N/schedstat): it moves little when other work shares the machine, the milliseconds move a lot.',
   );
   details['4'] = { forkMs, orphans: count };
 }

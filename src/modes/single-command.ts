@@ -72,9 +72,9 @@ function needsSyscallsNow(flags: InitFlags, interactive: boolean): boolean {
 class LazySyscalls {
   constructor(public loaded: Syscalls | undefined) {}
 
-  /** Once the command runs. */
-  preloadSoon(): void {
-    if (this.loaded === undefined) setTimeout(() => void this.load(), PRELOAD_SYSCALLS_AFTER_MS).unref();
+  /** Once the command runs: loads if need be, off the start-up path, then `then`. */
+  preloadSoon(then: () => void): void {
+    setTimeout(() => void this.load().then(then), PRELOAD_SYSCALLS_AFTER_MS).unref();
   }
 
   async load(): Promise<Syscalls> {
@@ -159,8 +159,7 @@ function forwardSignals(command: RunningCommand, flags: InitFlags, log: LazyLogg
 
 function reapZombies(command: RunningCommand, syscalls: LazySyscalls, flags: InitFlags, log: LazyLogger): void {
   const { pid, child } = command;
-  syscalls.preloadSoon();
-  reapOnSigchld(
+  const reapNow = reapOnSigchld(
     () => syscalls.load(),
     (sys) =>
       reapAll(sys, pid, (end) => {
@@ -174,7 +173,13 @@ function reapZombies(command: RunningCommand, syscalls: LazySyscalls, flags: Ini
     // When the SIGCHLD was the command's, Node has reaped it by the next turn: the init
     // exits then, and an exiting PID 1 takes every zombie with it, so koffi need not load.
     () => command.over || child.exitCode !== null || child.signalCode !== null,
+    // Loaded: each SIGCHLD reaps at once. The pass may then take the command's zombie
+    // before libuv does; reapAll hands its end over.
+    () => syscalls.loaded,
   );
+  // One pass as soon as koffi is loaded, while nothing is waiting on it: the first burst
+  // then finds the pass's code compiled and koffi's first call (~60 µs) made.
+  syscalls.preloadSoon(reapNow);
 }
 
 /** The command's end as the reaper took it: a signal number Node has no name for still gives 128+N. */

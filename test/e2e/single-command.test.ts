@@ -81,6 +81,15 @@ describe('reaping', () => {
     assert.equal(exit.code, 3, exit.stderr);
   });
 
+  test('a burst of zombies reparented all at once is reaped, every one, and the exit code is kept', async () => {
+    // The bench's reaping scenario in small: the fixture's orphans are zombies before they
+    // reach the init, so one SIGCHLD stands for all of them and one pass must take them all.
+    for (let round = 0; round < 3; round++) {
+      const exit = await runInit(['--', `${FIXTURES}/orphan-burst.py`, '400', '7'], { timeoutMs: 120_000 });
+      assert.equal(exit.code, 7, `round ${round}: 98 means the burst never reached the init, 99 that zombies were left:\n${exit.stderr}`);
+    }
+  });
+
   test('the child exit code survives orphans exiting at the same moment', async () => {
     for (let round = 0; round < 5; round++) {
       const exit = await runInit(['--', 'sh', '-c', 'for i in $(seq 50); do (true &); done; exit 5']);
