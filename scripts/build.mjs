@@ -1,8 +1,9 @@
 // Bundles src/init.ts and every runtime dependency into dist/baton.js, writes the entry
-// point dist/init.js (src/start.ts) that loads it from V8's compile cache, builds the listen
+// point dist/init.js (src/start.ts) that loads it through V8's code cache, builds the listen
 // shim dist/listen-shim.cjs, and copies the koffi native modules for Linux (glibc and musl,
 // x64 and arm64) beside it.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 
 const TRIPLETS = ['linux_x64', 'linux_arm64', 'musl_x64', 'musl_arm64'];
@@ -129,13 +130,13 @@ await build({
   outfile: 'dist/listen-shim.cjs',
 });
 
-// The entry point, `node init.js`: a few lines that turn on V8's compile cache (Node 22.1+)
-// before requiring baton.js, so that Node compiles the bundle from the cache, not the source.
+// The entry point, `node init.js`: a few lines that load baton.js through V8's code cache,
+// whose file name holds the bundle's hash (a cache is only ever read by the build that made it).
 await build({
   ...common,
   entryPoints: ['src/start.ts'],
   outfile: 'dist/init.js',
-  external: ['./baton.js'],
+  define: { BATON_BUNDLE_HASH: JSON.stringify(createHash('sha256').update(readFileSync('dist/baton.js')).digest('hex').slice(0, 16)) },
   // The package's bin (node_modules/.bin/baton-init) runs this file itself.
   banner: { js: '#!/usr/bin/env node' },
 });
