@@ -122,6 +122,11 @@ const bundled = await build({
   plugins: [koffiSlim, koffiNative, deferred],
 });
 
+// init.js reads the bundle as latin1, the same string as UTF-8 only while every byte is
+// ASCII (esbuild escapes the rest by default; this keeps it so).
+const nonAscii = readFileSync('dist/baton.js').findIndex((byte) => byte > 0x7f);
+if (nonAscii !== -1) throw new Error(`dist/baton.js has a byte that is not ASCII at offset ${nonAscii}: init.js reads it as latin1`);
+
 // The listen shim (BATON_<NAME>_LISTEN_SHIM), preloaded into instances with NODE_OPTIONS=--require;
 // found beside init.js at run time (src/supervise/listen-shim.ts). .cjs: CommonJS wherever it is copied.
 await build({

@@ -57,7 +57,9 @@ function isUsable(directory: string): boolean {
 }
 
 const filename = join(__dirname, 'baton.js');
-const bundle = new CodeCachedModule(readFileSync(filename, 'utf8'), filename, cacheFile());
+// The build keeps the bundle ASCII (scripts/build.mjs checks): read as latin1, it is the same
+// string, made without decoding UTF-8 (~0.3 ms less for 335 KB).
+const bundle = new CodeCachedModule(readFileSync(filename, 'latin1'), filename, cacheFile());
 debug('code cache %s: %s', bundle.state, bundle.cacheFile ?? 'no usable folder');
 if (bundle.wantsSaving) {
   // Once start-up has run, so that the cache holds what it compiled; off the command's

@@ -29,6 +29,10 @@ test('dist/ holds init.js, baton.js, the listen shim, the Linux koffi binaries a
   ]);
 });
 
+test('baton.js is ASCII, so that init.js, which reads it as latin1, reads what was built', () => {
+  assert.equal(readFileSync(`${ROOT}dist/baton.js`).findIndex((byte) => byte > 0x7f), -1);
+});
+
 test('THIRD-PARTY-NOTICES.txt holds the license of every package bundled, the deferred ones (execa, pino) and koffi included', () => {
   const notices = readFileSync(`${ROOT}dist/THIRD-PARTY-NOTICES.txt`, 'utf8');
   const lock = JSON.parse(readFileSync(`${ROOT}package-lock.json`, 'utf8')) as { packages: Record<string, { version: string }> };
