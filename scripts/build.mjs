@@ -61,12 +61,12 @@ const koffiSlim = {
 };
 
 // Packages that single-command mode never runs (execa spawns the services of supervisor
-// mode; pino loads only once something is logged) are bundled separately and embedded
-// in init.js as strings, compiled on first use. V8 skims a string literal far faster
-// than it pre-parses the same code, so Node's start-up does not pay for them.
+// mode; pino loads only once something is logged) are bundled into files of their own,
+// dist/baton-execa.js and dist/baton-pino.js, that the bundle requires on first use: at
+// start-up Node reads (and V8 takes from the cache) only baton.js, 150 KB instead of 335.
 const DEFERRED = ['execa', 'pino'];
 
-async function bundleAsString(name) {
+async function bundleDeferred(name) {
   const result = await build({
     stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: '.', loader: 'js' },
     bundle: true,
@@ -75,26 +75,20 @@ async function bundleAsString(name) {
     target: 'node20',
     minify: true,
     legalComments: 'none',
-    write: false,
+    outfile: `dist/baton-${name}.js`,
     metafile: true,
   });
-  return { text: result.outputFiles[0].text, inputs: Object.keys(result.metafile.inputs) };
+  return Object.keys(result.metafile.inputs);
 }
 
-const deferredBundles = Object.fromEntries(await Promise.all(DEFERRED.map(async (name) => [name, await bundleAsString(name)])));
+const deferredInputs = (await Promise.all(DEFERRED.map(bundleDeferred))).flat();
 
+// `require('pino')` in the bundle becomes `require('./baton-pino.js')`, left to run time:
+// start.ts hands the bundle init.js's require, which resolves it beside init.js.
 const deferred = {
   name: 'deferred',
   setup(b) {
-    b.onResolve({ filter: new RegExp(`^(${DEFERRED.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'deferred' }));
-    b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
-      loader: 'js',
-      contents: [
-        `const source = ${JSON.stringify(deferredBundles[args.path].text)};`,
-        'const wrapper = require("node:vm").runInThisContext(`(function (exports, require, module) {${source}\n})`, { filename: ' + JSON.stringify(`init.js (bundled ${args.path})`) + ' });',
-        'wrapper(module.exports, require, module);',
-      ].join('\n'),
-    }));
+    b.onResolve({ filter: new RegExp(`^(${DEFERRED.join('|')})$`) }, (args) => ({ path: `./baton-${args.path}.js`, external: true }));
   },
 };
 
@@ -149,7 +143,7 @@ await build({
 // The packages bundled into baton.js (and koffi, whose binaries ship beside it) keep their
 // copyright and license notices: the minified bundle drops their comments, so the notices go
 // to a file of their own in dist/.
-writeFileSync('dist/THIRD-PARTY-NOTICES.txt', thirdPartyNotices([...Object.keys(bundled.metafile.inputs), ...Object.values(deferredBundles).flatMap((deferredBundle) => deferredBundle.inputs)]));
+writeFileSync('dist/THIRD-PARTY-NOTICES.txt', thirdPartyNotices([...Object.keys(bundled.metafile.inputs), ...deferredInputs]));
 
 function thirdPartyNotices(inputs) {
   const packages = new Set(['koffi']);
@@ -164,5 +158,5 @@ function thirdPartyNotices(inputs) {
     const text = file === undefined ? `(no license file; package.json says: ${meta.license})` : readFileSync(`${dir}/${file}`, 'utf8').trim();
     return `${meta.name} ${meta.version} (${meta.license})\n\n${text}\n`;
   });
-  return `baton-init bundles the following packages into dist/baton.js (koffi's native modules ship in dist/koffi/).\n\n${sections.join('\n' + '-'.repeat(72) + '\n\n')}`;
+  return `baton-init bundles the following packages into dist/baton.js, dist/baton-execa.js and dist/baton-pino.js (koffi's native modules ship in dist/koffi/).\n\n${sections.join('\n' + '-'.repeat(72) + '\n\n')}`;
 }

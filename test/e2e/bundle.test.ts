@@ -18,6 +18,8 @@ test('dist/ holds init.js, baton.js, the listen shim, the Linux koffi binaries a
   // Runs of the init on Node 22+ add their compile cache (test/e2e/compile-cache.test.ts).
   assert.deepEqual(listTree(`${ROOT}dist`).filter((path) => !path.startsWith('init.js.cache/')).sort(), [
     'THIRD-PARTY-NOTICES.txt',
+    'baton-execa.js',
+    'baton-pino.js',
     'baton.js',
     'init.js',
     'koffi/linux_arm64/koffi.node',
