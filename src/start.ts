@@ -63,9 +63,13 @@ const bundle = new CodeCachedModule(readFileSync(filename, 'latin1'), filename, 
 debug('code cache %s: %s', bundle.state, bundle.cacheFile ?? 'no usable folder');
 if (bundle.wantsSaving) {
   // Once start-up has run, so that the cache holds what it compiled; off the command's
-  // way: at the init's exit, or a second in when it runs longer.
-  const save = (): void => debug('code cache %s', bundle.save() ? 'written' : 'not written');
+  // way: at the init's exit, or a second in when it runs longer, whichever comes first.
+  const save = (): void => {
+    clearTimeout(timer);
+    process.off('exit', save);
+    debug('code cache %s', bundle.save() ? 'written' : 'not written');
+  };
+  const timer = setTimeout(save, SAVE_AFTER_MS).unref();
   process.once('exit', save);
-  setTimeout(save, SAVE_AFTER_MS).unref();
 }
 bundle.run(require, module, __dirname);

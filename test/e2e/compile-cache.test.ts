@@ -36,10 +36,10 @@ async function withDist(fn: (dir: string, tmp: string) => Promise<void>): Promis
  * init has nothing to warn about), in a mount namespace where `readOnly` folders are
  * read-only bind mounts.
  */
-function runInit(node: string, dir: string, env: Record<string, string>, readOnly: string[] = []): Promise<Exit> {
+function runInit(node: string, dir: string, env: Record<string, string>, readOnly: string[] = [], command = 'echo ran; exit 3'): Promise<Exit> {
   const mounts = readOnly.map((path) => `mount --bind '${path}' '${path}' && mount -o remount,bind,ro '${path}' && `).join('');
-  const script = `${mounts}exec "$0" "$1" -- sh -c 'echo ran; exit 3'`;
-  return run('unshare', ['--mount', '--fork', '--pid', '--mount-proc', 'sh', '-c', script, node, join(dir, 'init.js')], env);
+  const script = `${mounts}exec "$0" "$1" -- sh -c "$2"`;
+  return run('unshare', ['--mount', '--fork', '--pid', '--mount-proc', 'sh', '-c', script, node, join(dir, 'init.js'), command], env);
 }
 
 /** What the command itself did, which the cache must never change. */
@@ -85,6 +85,16 @@ for (const [name, node] of NODES) {
       const after = statSync(file);
       assert.deepEqual([after.ino, after.mtimeMs], [written.ino, written.mtimeMs], 'a cache that was taken is not written again');
       assert.deepEqual(filesUnder(join(dir, 'init.js.cache')), [file], 'no temporary file left');
+    });
+  });
+
+  test(`on ${name} an init that runs on writes its cache while the command runs, not only at its exit`, async () => {
+    await withDist(async (dir, tmp) => {
+      // The command itself waits for the cache to appear (30 s at most), then exits 0.
+      const waitForCache = `for i in $(seq 300); do if [ -n "$(ls '${join(dir, 'init.js.cache')}' 2>/dev/null)" ]; then exit 0; fi; sleep 0.1; done; echo 'no code cache after 30 s' >&2; exit 1`;
+      const exit = await runInit(node, dir, { TMPDIR: tmp }, [], waitForCache);
+      assert.deepEqual([exit.code, exit.stderr], [0, '']);
+      cacheFileOf(join(dir, 'init.js.cache'), node);
     });
   });
 
