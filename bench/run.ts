@@ -106,8 +106,8 @@ async function startUp(): Promise<void> {
   timeRun([...AS_PID1, process.execPath, '-e', '0']);
   const floor = await runsOf(times, async () => timeRun([...AS_PID1, process.execPath, '-e', '0']));
   rows.push({ scenario: '3. start-up: `init -- true` as PID 1', unit: 'ms', values, floor });
-  // Against the least a Node init must do, on each Node line: baton on 22.1+ compiles its
-  // bundle from V8's compile cache (dist/init.js.cache, made by the first, untimed run).
+  // Against the least a Node init must do, on each Node line: baton compiles its bundle
+  // from V8's code cache (dist/init.js.cache, made by the first, untimed run).
   const spawner = "require('child_process').spawn('true',{stdio:'inherit'}).on('exit',c=>process.exit(c))";
   for (const node of NODE_LINES.filter((path) => existsSync(path))) {
     const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
@@ -125,7 +125,7 @@ async function startUp(): Promise<void> {
     rows.push({ scenario: `3. start-up as PID 1 on Node ${version}, against a minimal Node spawner (in the node column)`, unit: 'ms', values: { baton: batonMs }, floor: minimalMs });
   }
   notes.push(
-    `3: the minimal spawner is \`node -e "${spawner}"\`, the least a Node init does; on Node 22.1 and later baton compiles its bundle from V8's compile cache (beside dist/init.js, made by one untimed run first); Node 20 has none.`,
+    `3: the minimal spawner is \`node -e "${spawner}"\`, the least a Node init does; baton compiles its bundle from V8's code cache (beside dist/init.js, made by one untimed run first).`,
   );
 }
 

@@ -1,8 +1,9 @@
 // Bundles src/init.ts and every runtime dependency into dist/baton.js, writes the entry
-// point dist/init.js (src/start.ts) that loads it from V8's compile cache, builds the listen
+// point dist/init.js (src/start.ts) that loads it through V8's code cache, builds the listen
 // shim dist/listen-shim.cjs, and copies the koffi native modules for Linux (glibc and musl,
 // x64 and arm64) beside it.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 
 const TRIPLETS = ['linux_x64', 'linux_arm64', 'musl_x64', 'musl_arm64'];
@@ -60,12 +61,12 @@ const koffiSlim = {
 };
 
 // Packages that single-command mode never runs (execa spawns the services of supervisor
-// mode; pino loads only once something is logged) are bundled separately and embedded
-// in init.js as strings, compiled on first use. V8 skims a string literal far faster
-// than it pre-parses the same code, so Node's start-up does not pay for them.
+// mode; pino loads only once something is logged) are bundled into files of their own,
+// dist/baton-execa.js and dist/baton-pino.js, that the bundle requires on first use: at
+// start-up Node reads (and V8 takes from the cache) only baton.js, 150 KB instead of 335.
 const DEFERRED = ['execa', 'pino'];
 
-async function bundleAsString(name) {
+async function bundleDeferred(name) {
   const result = await build({
     stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: '.', loader: 'js' },
     bundle: true,
@@ -74,26 +75,20 @@ async function bundleAsString(name) {
     target: 'node20',
     minify: true,
     legalComments: 'none',
-    write: false,
+    outfile: `dist/baton-${name}.js`,
     metafile: true,
   });
-  return { text: result.outputFiles[0].text, inputs: Object.keys(result.metafile.inputs) };
+  return Object.keys(result.metafile.inputs);
 }
 
-const deferredBundles = Object.fromEntries(await Promise.all(DEFERRED.map(async (name) => [name, await bundleAsString(name)])));
+const deferredInputs = (await Promise.all(DEFERRED.map(bundleDeferred))).flat();
 
+// `require('pino')` in the bundle becomes `require('./baton-pino.js')`, left to run time:
+// start.ts hands the bundle init.js's require, which resolves it beside init.js.
 const deferred = {
   name: 'deferred',
   setup(b) {
-    b.onResolve({ filter: new RegExp(`^(${DEFERRED.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'deferred' }));
-    b.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
-      loader: 'js',
-      contents: [
-        `const source = ${JSON.stringify(deferredBundles[args.path].text)};`,
-        'const wrapper = require("node:vm").runInThisContext(`(function (exports, require, module) {${source}\n})`, { filename: ' + JSON.stringify(`init.js (bundled ${args.path})`) + ' });',
-        'wrapper(module.exports, require, module);',
-      ].join('\n'),
-    }));
+    b.onResolve({ filter: new RegExp(`^(${DEFERRED.join('|')})$`) }, (args) => ({ path: `./baton-${args.path}.js`, external: true }));
   },
 };
 
@@ -121,6 +116,11 @@ const bundled = await build({
   plugins: [koffiSlim, koffiNative, deferred],
 });
 
+// init.js reads the bundle as latin1, the same string as UTF-8 only while every byte is
+// ASCII (esbuild escapes the rest by default; this keeps it so).
+const nonAscii = readFileSync('dist/baton.js').findIndex((byte) => byte > 0x7f);
+if (nonAscii !== -1) throw new Error(`dist/baton.js has a byte that is not ASCII at offset ${nonAscii}: init.js reads it as latin1`);
+
 // The listen shim (BATON_<NAME>_LISTEN_SHIM), preloaded into instances with NODE_OPTIONS=--require;
 // found beside init.js at run time (src/supervise/listen-shim.ts). .cjs: CommonJS wherever it is copied.
 await build({
@@ -129,13 +129,13 @@ await build({
   outfile: 'dist/listen-shim.cjs',
 });
 
-// The entry point, `node init.js`: a few lines that turn on V8's compile cache (Node 22.1+)
-// before requiring baton.js, so that Node compiles the bundle from the cache, not the source.
+// The entry point, `node init.js`: a few lines that load baton.js through V8's code cache,
+// whose file name holds the bundle's hash (a cache is only ever read by the build that made it).
 await build({
   ...common,
   entryPoints: ['src/start.ts'],
   outfile: 'dist/init.js',
-  external: ['./baton.js'],
+  define: { BATON_BUNDLE_HASH: JSON.stringify(createHash('sha256').update(readFileSync('dist/baton.js')).digest('hex').slice(0, 16)) },
   // The package's bin (node_modules/.bin/baton-init) runs this file itself.
   banner: { js: '#!/usr/bin/env node' },
 });
@@ -143,7 +143,7 @@ await build({
 // The packages bundled into baton.js (and koffi, whose binaries ship beside it) keep their
 // copyright and license notices: the minified bundle drops their comments, so the notices go
 // to a file of their own in dist/.
-writeFileSync('dist/THIRD-PARTY-NOTICES.txt', thirdPartyNotices([...Object.keys(bundled.metafile.inputs), ...Object.values(deferredBundles).flatMap((deferredBundle) => deferredBundle.inputs)]));
+writeFileSync('dist/THIRD-PARTY-NOTICES.txt', thirdPartyNotices([...Object.keys(bundled.metafile.inputs), ...deferredInputs]));
 
 function thirdPartyNotices(inputs) {
   const packages = new Set(['koffi']);
@@ -158,5 +158,5 @@ function thirdPartyNotices(inputs) {
     const text = file === undefined ? `(no license file; package.json says: ${meta.license})` : readFileSync(`${dir}/${file}`, 'utf8').trim();
     return `${meta.name} ${meta.version} (${meta.license})\n\n${text}\n`;
   });
-  return `baton-init bundles the following packages into dist/baton.js (koffi's native modules ship in dist/koffi/).\n\n${sections.join('\n' + '-'.repeat(72) + '\n\n')}`;
+  return `baton-init bundles the following packages into dist/baton.js, dist/baton-execa.js and dist/baton-pino.js (koffi's native modules ship in dist/koffi/).\n\n${sections.join('\n' + '-'.repeat(72) + '\n\n')}`;
 }

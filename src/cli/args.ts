@@ -84,6 +84,11 @@ export function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv)
  * still ends where it should; strict parsing of the options themselves comes next.
  */
 function splitAtCommand(args: readonly string[]): { options: string[]; command: string[]; terminated: boolean } {
+  // No option before the COMMAND, as in `init -- CMD` or `init CMD`: nothing for parseArgs to
+  // read, and at start-up loading and first running it is most of what parsing costs (~0.5 ms).
+  const [first] = args;
+  if (first === '--') return { options: [], command: args.slice(1), terminated: true };
+  if (first !== undefined && !first.startsWith('-')) return { options: [], command: [...args], terminated: false };
   const end = lenientTokens(args).find((token) => token.kind === 'positional' || token.kind === 'option-terminator');
   if (end === undefined) return { options: [...args], command: [], terminated: false };
   const terminated = end.kind === 'option-terminator';
@@ -96,6 +101,7 @@ function lenientTokens(args: readonly string[]): Token[] {
 
 /** The options as parseArgs's strict mode reads them, or the usage error it found, in baton's words. */
 function parseOptions(options: string[]): Token[] | Invocation {
+  if (options.length === 0) return [];
   try {
     return parseArgs({ args: options, options: OPTIONS, strict: true, allowPositionals: false, tokens: true }).tokens;
   } catch (error) {

@@ -108,7 +108,7 @@ function lockedDocker(args: readonly string[], options: RunOptions = {}): Promis
  * and removing the tags at the end removes every image the build made.
  */
 export async function buildImages(name: string): Promise<Images> {
-  for (const file of ['dist/init.js', 'dist/baton.js', 'dist/listen-shim.cjs', 'dist/koffi']) {
+  for (const file of ['dist/init.js', 'dist/baton.js', 'dist/baton-execa.js', 'dist/baton-pino.js', 'dist/listen-shim.cjs', 'dist/koffi']) {
     if (!existsSync(join(ROOT, file))) throw new Error(`${file} is missing: run npm run build first`);
   }
   const image = await nodeImage();
@@ -122,6 +122,8 @@ export async function buildImages(name: string): Promise<Images> {
     mkdirSync(join(context, 'dist'));
     cpSync(join(ROOT, 'dist/init.js'), join(context, 'dist/init.js'));
     cpSync(join(ROOT, 'dist/baton.js'), join(context, 'dist/baton.js'));
+    cpSync(join(ROOT, 'dist/baton-execa.js'), join(context, 'dist/baton-execa.js'));
+    cpSync(join(ROOT, 'dist/baton-pino.js'), join(context, 'dist/baton-pino.js'));
     cpSync(join(ROOT, 'dist/listen-shim.cjs'), join(context, 'dist/listen-shim.cjs'));
     cpSync(join(ROOT, 'dist/koffi'), join(context, 'dist/koffi'), { recursive: true });
     cpSync(join(ROOT, 'examples'), join(context, 'examples'), { recursive: true });

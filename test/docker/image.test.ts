@@ -36,14 +36,14 @@ async function filesOf(image: string): Promise<Array<{ path: string; bytes: numb
   }
 }
 
-test('the init stage holds /init.js, /baton.js, /listen-shim.cjs, the compile cache for the image\'s Node and koffi for glibc and musl of the image architecture, nothing else, under 5 MB', async () => {
+test('the init stage holds /init.js, /baton.js, /baton-execa.js, /baton-pino.js, /listen-shim.cjs, the code cache for the image\'s Node and koffi for glibc and musl of the image architecture, nothing else, under 5 MB', async () => {
   const arch = (await docker(['run', '--rm', images.app, '--', 'node', '-p', 'process.arch'])).stdout.trim();
   const files = await filesOf(images.init);
   const paths = files.map((file) => file.path).sort();
-  // One cache entry, for baton.js, in the folder of the image's Node version (Node 20 makes none).
+  // One cache file, for baton.js on the image's Node and arch.
   const cache = paths.filter((path) => path.startsWith('init.js.cache/'));
-  assert.ok(cache.length <= 1 && cache.every((path) => /^init\.js\.cache\/v\d[^/]*\/[0-9a-f]+$/.test(path)), cache.join(', '));
-  assert.deepEqual(paths.filter((path) => !cache.includes(path)), ['baton.js', 'init.js', `koffi/linux_${arch}/koffi.node`, `koffi/musl_${arch}/koffi.node`, 'listen-shim.cjs']);
+  assert.ok(cache.length === 1 && cache.every((path) => new RegExp(`^init\\.js\\.cache/baton\\.js-[0-9a-f]{16}-v\\d+\\.\\d+\\.\\d+-${arch}\\.cache$`).test(path)), cache.join(', '));
+  assert.deepEqual(paths.filter((path) => !cache.includes(path)), ['baton-execa.js', 'baton-pino.js', 'baton.js', 'init.js', `koffi/linux_${arch}/koffi.node`, `koffi/musl_${arch}/koffi.node`, 'listen-shim.cjs']);
   const total = files.reduce((sum, file) => sum + file.bytes, 0);
   assert.ok(total < MAX_BYTES, `the init adds ${total} bytes`);
   const size = Number((await docker(['image', 'inspect', '--format', '{{.Size}}', images.init])).stdout.trim());

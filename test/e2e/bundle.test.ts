@@ -18,6 +18,8 @@ test('dist/ holds init.js, baton.js, the listen shim, the Linux koffi binaries a
   // Runs of the init on Node 22+ add their compile cache (test/e2e/compile-cache.test.ts).
   assert.deepEqual(listTree(`${ROOT}dist`).filter((path) => !path.startsWith('init.js.cache/')).sort(), [
     'THIRD-PARTY-NOTICES.txt',
+    'baton-execa.js',
+    'baton-pino.js',
     'baton.js',
     'init.js',
     'koffi/linux_arm64/koffi.node',
@@ -27,6 +29,10 @@ test('dist/ holds init.js, baton.js, the listen shim, the Linux koffi binaries a
     'listen-shim.cjs',
     'package.json',
   ]);
+});
+
+test('baton.js is ASCII, so that init.js, which reads it as latin1, reads what was built', () => {
+  assert.equal(readFileSync(`${ROOT}dist/baton.js`).findIndex((byte) => byte > 0x7f), -1);
 });
 
 test('THIRD-PARTY-NOTICES.txt holds the license of every package bundled, the deferred ones (execa, pino) and koffi included', () => {

@@ -32,6 +32,8 @@ test('the tarball holds dist/ (entry point, bundle, koffi, the bundled packages\
     'LICENSE',
     'README.md',
     'dist/THIRD-PARTY-NOTICES.txt',
+    'dist/baton-execa.js',
+    'dist/baton-pino.js',
     'dist/baton.js',
     'dist/init.js',
     'dist/koffi/linux_arm64/koffi.node',

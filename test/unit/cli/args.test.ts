@@ -90,6 +90,17 @@ describe('where the COMMAND starts', () => {
     assert.deepEqual(parse(['-e', '3', 'true']), { kind: 'single-command', flags: { ...DEFAULTS, remapToZero: new Set([3]) }, command: ['true'] });
   });
 
+  test('with no option before it, at the first word or after --, as parseArgs reads the same words after an option', () => {
+    // Start-up reads these without parseArgs; with -s before them parseArgs reads them.
+    for (const words of [['--', '-x', '--', 'y'], ['sh', '-c', 'exit 3', '--help'], ['true'], ['--', '--'], ['', 'x'], ['sh', '--', '-v']]) {
+      const withoutOption = parse(words);
+      const withOption = parse(['-s', ...words]);
+      assert.equal(withoutOption.kind, 'single-command', JSON.stringify(words));
+      assert.deepEqual(withoutOption, { ...withOption, flags: DEFAULTS }, JSON.stringify(words));
+    }
+    assert.deepEqual(parse(['--', 'true'], { TINI_SUBREAPER: '1', TINI_VERBOSITY: '3' }), { kind: 'single-command', flags: { ...DEFAULTS, subreaper: true, verbosity: 3 }, command: ['true'] });
+  });
+
   test('-- with no COMMAND is a usage error, as in tini; supervisor mode is the one without --', () => {
     assert.equal(usageError(['--']), '-- must be followed by a COMMAND (leave out -- for supervisor mode)');
     assert.equal(usageError(['-s', '--']), '-- must be followed by a COMMAND (leave out -- for supervisor mode)');
