@@ -93,6 +93,8 @@ describe('ESSENTIAL', () => {
       BATON_MAIN_READY: 'notify',
       BATON_MAIN_ESSENTIAL: 'true',
       BATON_MAIN_RESTART: 'never',
+      // main's end must come after the launch: an exit while the sidecar still starts would fail the start (exit 1)
+      BATON_MAIN_AFTER: 'sidecar',
       BATON_SIDECAR_COMMAND: service('--ready=json'),
       BATON_SIDECAR_READY: 'notify',
     });
