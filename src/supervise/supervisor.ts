@@ -63,7 +63,13 @@ export class Supervisor {
   private stopRequested = false;
   /** BATON_SHUTDOWN_DELAY running out after the first SIGTERM: --health is 1, the services still run. */
   private drain: Timer | undefined;
-  private readonly stopRequest = deferred();
+  /**
+   * How each launch under way is cut short by a stop: one entry per launch, removed when
+   * it settles. Not a race against one promise settled at the stop: every race would leave
+   * a reaction on that promise for the init's lifetime, and with it the launch's outcome
+   * (the failed instance of a rolled-back reload), one more at every reload.
+   */
+  private readonly launchesUnderWay = new Set<() => void>();
   private readonly finished = deferred<number>();
   private firstFailureCode: number | undefined;
   private reloadState: ReloadState = { phase: 'idle' };
@@ -201,6 +207,11 @@ export class Supervisor {
     return this.stopRequested || this.drain !== undefined;
   }
 
+  /** A reload runs, or one waits to run next. */
+  get reloading(): boolean {
+    return this.reloadState.phase !== 'idle' || this.queuedReload !== undefined;
+  }
+
   get healthy(): boolean {
     return !this.stopping && this.live !== undefined && this.live.healthy;
   }
@@ -302,7 +313,21 @@ export class Supervisor {
   }
 
   private unlessStopped(launch: Promise<StartOutcome>): Promise<StartOutcome> {
-    return Promise.race([launch, this.stopRequest.promise.then((): StartOutcome => ({ ok: false, cancelled: true }))]);
+    if (this.stopRequested) return Promise.resolve({ ok: false, cancelled: true });
+    return new Promise((resolve, reject) => {
+      const cancel = (): void => resolve({ ok: false, cancelled: true });
+      this.launchesUnderWay.add(cancel);
+      launch.then(
+        (outcome) => {
+          this.launchesUnderWay.delete(cancel);
+          resolve(outcome);
+        },
+        (error: unknown) => {
+          this.launchesUnderWay.delete(cancel);
+          reject(error as Error);
+        },
+      );
+    });
   }
 
   /** Only exits in the live generation are the supervisor's to decide on: the others are stopping, or their launch has already heard of it. */
@@ -377,7 +402,8 @@ export class Supervisor {
     this.drain?.cancel();
     this.drain = undefined;
     this.memory?.stop();
-    this.stopRequest.resolve();
+    for (const cancel of this.launchesUnderWay) cancel();
+    this.launchesUnderWay.clear();
     await Promise.all([...this.generations].map((generation) => generation.stop()));
   }
 }

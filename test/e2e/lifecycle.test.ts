@@ -26,6 +26,8 @@ describe('TYPE=oneshot and AFTER', () => {
       BATON_WEB_AFTER: 'migrate',
     });
     await s.record(/generation 1 is running/);
+    // web (no READY) is ready once spawned: its shell may not have written its line yet.
+    await s.init.waitUntil(() => lines(events).length === 3, 'web to write web-start');
     assert.deepEqual(lines(events), ['migrate-start', 'migrate-end', 'web-start'], 'the children\'s own order');
     const order = s.records().filter((r) => ['spawned', 'completed (code 0)'].includes(String(r.msg)) || /^exited/.test(String(r.msg))).map((r) => `${String(r.msg).split(' ')[0]} ${String(r.service)}`);
     assert.deepEqual(order.slice(0, 3), ['spawned migrate', 'completed migrate', 'spawned web']);

@@ -108,6 +108,30 @@ describe('reload', () => {
     assert.equal((await s.init.exited).code, 0);
   });
 
+  test('after reloads the init collects its own garbage: a debug record with the used heap before and after, the last after the last reload', async () => {
+    // As the bench's memoryOverReloads: four instances that cost the init its whole reload work and nothing else.
+    const s = supervise({
+      BATON_A_COMMAND: JSON.stringify(['sh', '-c', 'echo READY=1 >&"$NOTIFY_PIPE"; exec sleep 1000']),
+      BATON_A_COUNT: '4',
+      BATON_A_READY: 'notify',
+      BATON_RELOAD_PARALLEL: 'all',
+      BATON_LOG_LEVEL: 'debug',
+    });
+    await s.record(/generation 1 is running/);
+    for (let i = 0; i < 5; i++) {
+      const reload = await s.query('--reload');
+      assert.equal(reload.code, 0, reload.stderr);
+    }
+    const committed = (): number => s.records().findIndex((r) => /reload committed/.test(String(r.msg)) && r.generation === 6);
+    const collectedAfterLast = (): Array<Record<string, unknown>> => s.records().filter((r, i) => /^collected the init's garbage after a reload/.test(String(r.msg)) && committed() !== -1 && i > committed());
+    await s.init.waitUntil(() => collectedAfterLast().length > 0, "a collection of the init's garbage after the last reload");
+    const [last] = collectedAfterLast();
+    assert.equal(typeof last?.usedHeapBefore, 'number', JSON.stringify(last));
+    assert.ok((last?.usedHeapAfter as number) < (last?.usedHeapBefore as number), `the old generations' objects were freed: ${JSON.stringify(last)}`);
+    s.init.signal('SIGTERM');
+    assert.equal((await s.init.exited).code, 0);
+  });
+
   test('50 SIGHUPs during a reload give exactly one more reload and leave no process behind', async () => {
     // The new instances are ready only once the gate file exists, so that every SIGHUP
     // lands while generation 2 starts.

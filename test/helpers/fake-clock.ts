@@ -1,4 +1,6 @@
-// A Clock whose time moves only when the test says so.
+// A Clock whose time moves only when the test says so. It keeps only the timers still to
+// fire, as the system clock does: a test that counts what stays alive after many reloads
+// must not find the supervisor's instances held by timers long done.
 import type { Clock, Timer } from '../../src/supervise/clock.ts';
 
 export class FakeClock implements Clock {
@@ -13,7 +15,12 @@ export class FakeClock implements Clock {
   after(ms: number, fn: () => void): Timer {
     const timer = { at: this.time + ms, fn, cancelled: false, seq: this.seq++ };
     this.timers.push(timer);
-    return { cancel: () => void (timer.cancelled = true) };
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+        this.timers = this.timers.filter((t) => t !== timer);
+      },
+    };
   }
 
   /** Moves time forward, firing every timer that falls due, in order. */
@@ -24,6 +31,7 @@ export class FakeClock implements Clock {
       if (!due) break;
       this.time = due.at;
       due.cancelled = true;
+      this.timers = this.timers.filter((t) => t !== due);
       due.fn();
     }
     this.time = target;

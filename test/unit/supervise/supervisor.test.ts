@@ -2,8 +2,11 @@
 // decisions on an exit (restart, end, crash loop), and the reload state machine
 // (idle -> starting -> committing | rolling-back -> idle): the order of events, rollbacks, coalescing.
 import { test } from 'node:test';
+import { queryObjects } from 'node:v8';
 import assert from 'node:assert/strict';
 import type { ServiceConfig, SupervisorConfig } from '../../../src/config/types.ts';
+import { Generation } from '../../../src/supervise/generation.ts';
+import { Slot } from '../../../src/supervise/slot.ts';
 import { Supervisor, type SupervisorEvents } from '../../../src/supervise/supervisor.ts';
 import { FakeClock } from '../../helpers/fake-clock.ts';
 import { FakeInstance, silentLog } from '../../helpers/fake-instance.ts';
@@ -765,4 +768,64 @@ test('signal: to one instance, to every instance of a service, and what named no
     { target: 'web.7', reason: 'no instance web.7 is running (web has COUNT=3)' },
     { target: 'nope', reason: 'no service nope is declared (services: web, jobs)' },
   ]);
+});
+
+/**
+ * What stays alive of `kinds` once the garbage is collected: v8.queryObjects runs a full
+ * collection first, then counts the objects that have each class's prototype.
+ */
+function liveObjects(kinds: Record<string, abstract new (...args: never[]) => unknown>): Record<string, number> {
+  return Object.fromEntries(Object.entries(kinds).map(([name, kind]) => [name, queryObjects(kind, { format: 'count' })]));
+}
+
+test('nothing the supervisor keeps grows with the number of reloads, committed or rolled back', async () => {
+  const clock = new FakeClock();
+  const config: SupervisorConfig = {
+    globals: { readyTimeoutMs: 1000, stopTimeoutMs: 500, logLevel: 'silent', logFormat: 'json', output: 'inherit', maxRestarts: 5, reloadParallel: Infinity, shutdownDelayMs: 0 },
+    services: [serviceConfig('web', { count: 2 })],
+  };
+  // The test holds an instance only while it runs: what is still alive afterwards, the supervisor holds.
+  const running = new Set<FakeInstance>();
+  let nextPid = 100;
+  const supervisor = new Supervisor(
+    config,
+    (service, index, generation, events) => {
+      const instance = new FakeInstance(service, index, generation, events, clock, [], nextPid++);
+      running.add(instance);
+      void instance.done.then(() => running.delete(instance));
+      return instance;
+    },
+    silentLog,
+    clock,
+  );
+  const newest = (): FakeInstance[] => {
+    const last = Math.max(...[...running].map((instance) => instance.generation));
+    return [...running].filter((instance) => instance.generation === last);
+  };
+  void supervisor.run();
+  await settle();
+  for (const instance of newest()) instance.ready();
+  await settle();
+  /** `count` reloads, every third rolled back by a new instance that crashes (its outcome holds that instance). */
+  const reload = async (count: number): Promise<void> => {
+    for (let i = 0; i < count; i++) {
+      const outcome = supervisor.reload();
+      await settle();
+      const [first, ...rest] = newest();
+      if (i % 3 === 2) first?.exit(3);
+      else for (const instance of [first, ...rest]) instance?.ready();
+      const result = await outcome;
+      assert.equal(result.committed, i % 3 !== 2, JSON.stringify(result));
+      await settle();
+    }
+  };
+  const kinds = { Promise, FakeInstance, Generation, Slot };
+  await reload(30);
+  const before = liveObjects(kinds);
+  await reload(300);
+  const after = liveObjects(kinds);
+  for (const name of Object.keys(kinds)) {
+    // One more object for every ten reloads is growth; the same count give or take a few is not.
+    assert.ok((after[name] ?? 0) - (before[name] ?? 0) < 30, `live ${name} objects after 30 reloads: ${before[name]}, after 330: ${after[name]}`);
+  }
 });
