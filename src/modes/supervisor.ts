@@ -17,7 +17,7 @@ import { signalNumber } from '../pid1/signal-names.ts';
 import * as sys from '../pid1/syscalls.ts';
 import { openListenSocket, type ListenSocket } from '../supervise/listen-socket.ts';
 import { descendantsOf, signalGroup, signalProcess } from '../pid1/process-tree.ts';
-import { collectGarbage } from '../pid1/own-heap.ts';
+import { collectGarbage, keepNewSpaceSmall } from '../pid1/own-heap.ts';
 import { residentBytesByGroup } from '../pid1/process-memory.ts';
 import { NotifySocket } from '../readiness/notify-socket.ts';
 import { NotifyPipeWriter } from '../readiness/notify-upward-pipe.ts';
@@ -52,8 +52,8 @@ export async function runSupervisor(flags: InitFlags): Promise<number> {
     const leftovers = new Leftovers(systemClock, { signalGroup, signalProcess, descendants: descendantsOncePerTurn() });
     const context = instanceContext(log, output, notifyDir, listeners, leftovers);
     const upward = reportUpward(config, log);
-    const supervisor: Supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock, {
-      events: collectAfterReloads(upward.events, () => supervisor.reloading, log),
+    const supervisor = new Supervisor(config, (service, index, generation, events) => new Instance(service, index, generation, context, events), log, systemClock, {
+      events: collectAfterReloads(upward.events, log),
       readResident: residentBytesByGroup,
     });
     reapOrphansOnSigchld(flags, leftovers, log);
@@ -238,14 +238,15 @@ function keepAliveInterval(usec: string | undefined, pid: string | undefined, lo
 }
 
 /** The init's own garbage collected after reloads (src/supervise/reload-collection.ts says when and why), logged with what it freed. */
-function collectAfterReloads(events: SupervisorEvents | undefined, reloading: () => boolean, log: Logger): SupervisorEvents {
+function collectAfterReloads(events: SupervisorEvents | undefined, log: Logger): SupervisorEvents {
+  keepNewSpaceSmall();
   const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
   const collection = new ReloadCollection(systemClock, () => {
     const done = collectGarbage();
     if (done === undefined) return;
     const ms = Math.round(done.ms * 10) / 10;
     log.debug({ ms, usedHeapBefore: done.usedBefore, usedHeapAfter: done.usedAfter }, `collected the init's garbage after a reload in ${ms} ms: used heap ${mib(done.usedBefore)} -> ${mib(done.usedAfter)} MiB`);
-  }, reloading);
+  });
   return {
     running: (generation) => events?.running(generation),
     reloading: (generation) => events?.reloading(generation),

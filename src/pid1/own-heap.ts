@@ -41,3 +41,21 @@ export function collectGarbage(): Collection | undefined {
   const ms = Number(process.hrtime.bigint() - began) / 1e6;
   return { ms, usedBefore, usedAfter: getHeapStatistics().used_heap_size };
 }
+
+/**
+ * Keeps V8's new space at the size it starts with (1 MiB a semi-space) instead of doubling it
+ * whenever much survives a scavenge, up to 16 MiB a semi-space. A reload leaves much alive
+ * for as long as its generation lives, so reloads grew it to its maximum, and V8 shrinks it
+ * back only after seconds without allocation: 28 of the 41 MiB the init's RSS grew over 100
+ * reloads back to back. The flag is one V8 reads each time it decides on growth, so it works
+ * on a running heap (the maximum semi-space size does not). What survives is promoted sooner
+ * instead, to the old space, which the collection after reloads empties. The init's own
+ * allocations are small and few; its services run in other processes and are untouched.
+ */
+export function keepNewSpaceSmall(): void {
+  try {
+    setFlagsFromString('--semi-space-growth-factor=1');
+  } catch {
+    // a Node without the flag: the new space grows as V8 decides
+  }
+}

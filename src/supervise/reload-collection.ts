@@ -13,8 +13,11 @@
 //
 // A collection holds the event loop about 10 ms (the init's 8 MiB of live heap marked), where
 // the rest of a reload of four small instances costs the init about 25 ms of CPU: at most
-// one a second, and never while the next reload runs (it would slow that reload's start and
-// find its generation's objects alive), but at the end of that one.
+// one a second. It does not wait for a moment with no reload under way: reloads asked back
+// to back (a deployment script, a bench) leave none, the next request arriving within a
+// millisecond of the last outcome, and 100 of them then grew the RSS 1.5x with not one
+// collection. The init is not on its services' request path, so the 10 ms it holds its loop
+// in the middle of the next reload's start only delays that reload by as much.
 import type { Clock, Timer } from './clock.ts';
 
 export const MIN_INTERVAL_MS = 1_000;
@@ -27,8 +30,6 @@ export class ReloadCollection {
     private readonly clock: Clock,
     /** The full collection. */
     private readonly collect: () => void,
-    /** A reload runs, or waits to: no collection now. */
-    private readonly reloading: () => boolean,
     private readonly minIntervalMs = MIN_INTERVAL_MS,
   ) {}
 
@@ -38,7 +39,6 @@ export class ReloadCollection {
     const wait = Math.max(0, this.lastAt + this.minIntervalMs - this.clock.now());
     this.timer = this.clock.after(wait, () => {
       this.timer = undefined;
-      if (this.reloading()) return; // looked at again when that reload ends
       this.lastAt = this.clock.now();
       this.collect();
     });

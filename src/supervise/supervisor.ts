@@ -207,11 +207,6 @@ export class Supervisor {
     return this.stopRequested || this.drain !== undefined;
   }
 
-  /** A reload runs, or one waits to run next. */
-  get reloading(): boolean {
-    return this.reloadState.phase !== 'idle' || this.queuedReload !== undefined;
-  }
-
   get healthy(): boolean {
     return !this.stopping && this.live !== undefined && this.live.healthy;
   }
