@@ -1,5 +1,5 @@
-// The init's own JavaScript heap, collected in full on request (the supervisor asks after
-// a reload: src/supervise/reload-collection.ts says why).
+// The init's own JavaScript heap: collected in full on request (the supervisor asks after
+// a reload: src/supervise/reload-collection.ts says why), and its new space kept small.
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
