@@ -45,6 +45,7 @@ export async function runSupervisor(flags: InitFlags): Promise<number> {
     const output = new Output(config.globals.output);
     log = openLog(config.globals, output);
     setUpInit(flags);
+    keepNewSpaceSmall();
     const created = new CreatedFiles();
     const runtime = takeRuntimeDir();
     const notifyDir = makeNotifyDir(runtime, created);
@@ -239,7 +240,6 @@ function keepAliveInterval(usec: string | undefined, pid: string | undefined, lo
 
 /** The init's own garbage collected after reloads (src/supervise/reload-collection.ts says when and why), logged with what it freed. */
 function collectAfterReloads(events: SupervisorEvents | undefined, log: Logger): SupervisorEvents {
-  keepNewSpaceSmall();
   const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(1);
   const collection = new ReloadCollection(systemClock, () => {
     const done = collectGarbage();
